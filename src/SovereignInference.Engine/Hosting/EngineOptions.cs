@@ -1,0 +1,99 @@
+namespace SovereignInference.Engine.Hosting;
+
+/// <summary>
+/// Engine configuration. The server binds it from the command line, appsettings.json and environment
+/// variables (section "Sovereign"); every property has the same name there.
+/// </summary>
+public sealed class EngineOptions
+{
+    /// <summary>Directory scanned for *.gguf files.</summary>
+    public string ModelsDir { get; set; } = "./models";
+
+    /// <summary>Explicit model files, in addition to the directory.</summary>
+    public List<string> Model { get; set; } = [];
+
+    /// <summary>Model id aliases: file name (with or without .gguf) → id.</summary>
+    public Dictionary<string, string> Aliases { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Sequence slots per model (requests decoded together).</summary>
+    public int Parallel { get; set; } = 4;
+
+    /// <summary>Tokens one sequence may hold (prompt + output). 0 = the model's trained context, capped at 8192.</summary>
+    public int CtxSize { get; set; }
+
+    /// <summary>Most tokens in one decode call.</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Prompt tokens fed per step across all sequences (chunked prefill budget).</summary>
+    public int PrefillChunk { get; set; } = 256;
+
+    /// <summary>Requests that may wait for a slot before callers get Overloaded.</summary>
+    public int QueueCapacity { get; set; } = 64;
+
+    /// <summary>Layers offloaded to the GPU (0 = CPU only, -1 = all).</summary>
+    public int GpuLayers { get; set; }
+
+    /// <summary>Use flash attention (needed for quantized V cache on most backends).</summary>
+    public bool FlashAttn { get; set; }
+
+    /// <summary>KV cache element type: f16, q8_0 or q4_0.</summary>
+    public string KvType { get; set; } = "f16";
+
+    /// <summary>Directory with a self-built llama.cpp (libllama + ggml) to load instead of the packaged one.</summary>
+    public string? NativeLibDir { get; set; }
+
+    /// <summary>Decode threads (0 = number of cores).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Generate a demo model into <see cref="ModelsDir"/> when no model is configured.</summary>
+    public bool DemoModelWhenEmpty { get; set; } = true;
+
+    public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0"];
+
+    /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Parallel is < 1 or > 256)
+        {
+            errors.Add($"parallel must be 1..256 (got {Parallel})");
+        }
+
+        if (CtxSize is < 0 or > 1_048_576)
+        {
+            errors.Add($"ctx-size must be 0..1048576 (got {CtxSize})");
+        }
+
+        if (BatchSize is < 1 or > 65_536)
+        {
+            errors.Add($"batch-size must be 1..65536 (got {BatchSize})");
+        }
+
+        if (PrefillChunk < 1)
+        {
+            errors.Add($"prefill-chunk must be at least 1 (got {PrefillChunk})");
+        }
+
+        if (QueueCapacity < 1)
+        {
+            errors.Add($"queue-capacity must be at least 1 (got {QueueCapacity})");
+        }
+
+        if (GpuLayers < -1)
+        {
+            errors.Add($"gpu-layers must be -1 (all) or more (got {GpuLayers})");
+        }
+
+        if (!KvTypes.Contains(KvType))
+        {
+            errors.Add($"kv-type must be one of {string.Join(", ", KvTypes)} (got '{KvType}')");
+        }
+
+        if (Threads < 0)
+        {
+            errors.Add($"threads must be 0 (auto) or more (got {Threads})");
+        }
+
+        return errors;
+    }
+}

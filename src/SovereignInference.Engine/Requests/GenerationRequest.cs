@@ -1,0 +1,37 @@
+using SovereignInference.Engine.Sampling;
+
+namespace SovereignInference.Engine.Requests;
+
+/// <summary>One generation: a prompt (text or token ids), sampling parameters and limits.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>Model id as listed by the engine.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Prompt text. Exactly one of <see cref="Prompt"/> and <see cref="PromptTokens"/> is set.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Prompt as token ids (validated against the vocabulary before any native call).</summary>
+    public IReadOnlyList<int>? PromptTokens { get; init; }
+
+    /// <summary>Add the BOS token in front of a text prompt (null = the model's default).</summary>
+    public bool? AddBos { get; init; }
+
+    /// <summary>Parse control-token text such as "[INST]" in the prompt (chat templates need this).</summary>
+    public bool ParseSpecialTokens { get; init; } = true;
+
+    /// <summary>Most tokens to generate; null = until EOS or the context is full.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Stop strings; the first one produced ends generation and is not emitted.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Keep generating past end-of-generation tokens (benchmarks with fixed output lengths).</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Sampling parameters, private to this request.</summary>
+    public SamplingParams Sampling { get; init; } = new();
+
+    /// <summary>Who is asking (tenant / API key name), for fairness and audit.</summary>
+    public string? User { get; init; }
+}

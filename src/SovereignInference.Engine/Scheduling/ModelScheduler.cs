@@ -1,0 +1,444 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Requests;
+
+namespace SovereignInference.Engine.Scheduling;
+
+/// <summary>
+/// Continuous batching for one model. A single dedicated thread owns the <see cref="IModelRunner"/> and
+/// runs <c>step()</c> in a loop: reap cancelled sequences, admit queued requests into free slots (reusing
+/// cached prefixes), plan one batch (a token for every generating sequence first, then prompt chunks under
+/// the prefill budget), decode once, sample per sequence, publish events. Everything else talks to it
+/// through the bounded admission channel, the cancellation flag of each request and the work-item queue.
+/// </summary>
+public sealed partial class ModelScheduler : IDisposable
+{
+    private readonly IModelRunner _runner;
+    private readonly ITokenizer _tokenizer;
+    private readonly SchedulerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<SequenceRequest> _admission;
+    private readonly ConcurrentQueue<Action> _workItems = new();
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly Slot[] _slots;
+    private readonly List<ActiveSequence> _active = [];
+    private readonly BatchToken[] _batch;
+    private readonly Thread _thread;
+    private readonly string _name;
+    private volatile bool _stopping;
+    private long _step;
+    private int _activeCount;
+    private int _queued;
+    private int _kvCellsUsed;
+
+    public ModelScheduler(string name, IModelRunner runner, ITokenizer tokenizer, SchedulerOptions options, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunkTokens, 1);
+        _name = name;
+        _runner = runner;
+        _tokenizer = tokenizer;
+        _options = options;
+        _logger = logger;
+        _admission = Channel.CreateBounded<SequenceRequest>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _slots = Enumerable.Range(0, runner.MaxSequences).Select(i => new Slot(i)).ToArray();
+        _batch = new BatchToken[runner.MaxBatchTokens];
+        _thread = new Thread(Run) { IsBackground = true, Name = $"sovereign-decode:{name}" };
+        _thread.Start();
+    }
+
+    /// <summary>Raised on the scheduler thread after every decode step (metrics, tests). Keep handlers cheap.</summary>
+    public event Action<StepRecord>? StepCompleted;
+
+    /// <summary>Sequences holding a slot right now.</summary>
+    public int ActiveSequences => Volatile.Read(ref _activeCount);
+
+    /// <summary>Requests waiting for a slot.</summary>
+    public int QueuedRequests => Volatile.Read(ref _queued);
+
+    /// <summary>KV cells in use across all slots (including cached prefixes of finished requests).</summary>
+    public int KvCellsUsed => Volatile.Read(ref _kvCellsUsed);
+
+    public int KvCellsCapacity => _runner.SequenceContextSize * _runner.MaxSequences;
+
+    public int SequenceContextSize => _runner.SequenceContextSize;
+
+    /// <summary>Queues a request; throws Overloaded at once when the queue is full.</summary>
+    public void Enqueue(SequenceRequest request)
+    {
+        if (_stopping)
+        {
+            throw new EngineException(EngineErrorCode.ShuttingDown, "the server is shutting down and accepts no new requests");
+        }
+
+        request.AttachWake(Wake);
+        Interlocked.Increment(ref _queued);
+        if (!_admission.Writer.TryWrite(request))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new EngineException(
+                EngineErrorCode.Overloaded,
+                $"model '{_name}' is overloaded: {_options.QueueCapacity} requests already wait for a slot; retry later",
+                retryAfter: _options.RetryAfter);
+        }
+
+        Wake();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the scheduler thread between steps.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> work)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _workItems.Enqueue(() =>
+        {
+            try
+            {
+                tcs.SetResult(work());
+            }
+#pragma warning disable CA1031 // the exception is handed to the caller
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                tcs.SetException(ex);
+            }
+        });
+        Wake();
+        return tcs.Task;
+    }
+
+    /// <summary>A view of slots and KV usage taken on the scheduler thread.</summary>
+    public Task<SchedulerSnapshot> SnapshotAsync() => InvokeAsync(() => new SchedulerSnapshot(
+        _active.Count,
+        QueuedRequests,
+        _slots.Sum(s => _runner.SequenceLength(s.Id)),
+        KvCellsCapacity,
+        _slots.Select(s => _runner.SequenceLength(s.Id)).ToArray()));
+
+    /// <summary>Stops admitting; queued and active sequences are cancelled; the thread exits.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _admission.Writer.TryComplete();
+        Wake();
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+
+        _wake.Dispose();
+    }
+
+    private void Wake() => _wake.Set();
+
+    private void Run()
+    {
+        while (true)
+        {
+            _wake.Reset();
+            RunWorkItems();
+            if (_stopping)
+            {
+                CancelEverything();
+                RunWorkItems();
+                return;
+            }
+
+            ReapCancelled();
+            Admit();
+            if (_active.Count == 0)
+            {
+                if (_admission.Reader.Count == 0 && _workItems.IsEmpty)
+                {
+                    _wake.Wait();
+                }
+
+                continue;
+            }
+
+            Step();
+        }
+    }
+
+    private void RunWorkItems()
+    {
+        while (_workItems.TryDequeue(out var work))
+        {
+            work();
+        }
+    }
+
+    private void Step()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (count, decodeSeqs, prefillTokens, prefillSeqs) = PlanBatch();
+        try
+        {
+            _runner.Decode(_batch.AsSpan(0, count));
+        }
+        catch (EngineException ex)
+        {
+            LogDecodeFailed(_logger, ex, _name, count);
+            FailBatch(ex);
+            return;
+        }
+
+        CommitFedTokens();
+        SampleAndPublish();
+        _step++;
+        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+        StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started)));
+    }
+
+    /// <summary>Decode first: one token for every generating sequence; then prompt chunks, oldest first, under the budget.</summary>
+    private (int Count, int DecodeSeqs, int PrefillTokens, int PrefillSeqs) PlanBatch()
+    {
+        var count = 0;
+        var decodeSeqs = 0;
+        foreach (var seq in _active)
+        {
+            seq.LogitsIndex = -1;
+            seq.FedCount = 0;
+            if (seq.IsPrefilling)
+            {
+                continue;
+            }
+
+            seq.FedFrom = seq.Slot.Tokens.Count;
+            seq.FedCount = 1;
+            seq.LogitsIndex = count;
+            _batch[count++] = new BatchToken(seq.PendingToken, seq.Slot.Tokens.Count, seq.Slot.Id, WantLogits: true);
+            decodeSeqs++;
+        }
+
+        var budget = Math.Min(_options.PrefillChunkTokens, _batch.Length - count);
+        var prefillTokens = 0;
+        var prefillSeqs = 0;
+        foreach (var seq in _active)
+        {
+            if (budget <= 0)
+            {
+                break;
+            }
+
+            if (!seq.IsPrefilling)
+            {
+                continue;
+            }
+
+            var prompt = seq.Request.PromptTokens;
+            var take = Math.Min(prompt.Length - seq.PrefillCursor, budget);
+            seq.FedFrom = seq.PrefillCursor;
+            seq.FedCount = take;
+            for (var i = 0; i < take; i++)
+            {
+                var index = seq.PrefillCursor + i;
+                var last = index == prompt.Length - 1;
+                if (last)
+                {
+                    seq.LogitsIndex = count;
+                }
+
+                _batch[count++] = new BatchToken(prompt[index], index, seq.Slot.Id, last);
+            }
+
+            budget -= take;
+            prefillTokens += take;
+            prefillSeqs++;
+        }
+
+        return (count, decodeSeqs, prefillTokens, prefillSeqs);
+    }
+
+    private void CommitFedTokens()
+    {
+        foreach (var seq in _active)
+        {
+            if (seq.FedCount == 0)
+            {
+                continue;
+            }
+
+            if (seq.IsPrefilling)
+            {
+                var prompt = seq.Request.PromptTokens;
+                for (var i = 0; i < seq.FedCount; i++)
+                {
+                    seq.Slot.Tokens.Add(prompt[seq.FedFrom + i]);
+                }
+
+                seq.PrefillCursor += seq.FedCount;
+            }
+            else
+            {
+                seq.Slot.Tokens.Add(seq.PendingToken);
+            }
+        }
+    }
+
+    private void SampleAndPublish()
+    {
+        var now = Stopwatch.GetTimestamp();
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            var seq = _active[i];
+            if (seq.LogitsIndex < 0)
+            {
+                continue;
+            }
+
+            var request = seq.Request;
+            var sampled = request.Sampler.Sample(_runner.GetLogits(seq.LogitsIndex));
+            if (request.FirstTokenAt == 0)
+            {
+                request.FirstTokenAt = now;
+            }
+
+            request.GeneratedTokens++;
+            var endOfGeneration = !request.Request.IgnoreEos && _tokenizer.IsEndOfGeneration(sampled.Token);
+            if (endOfGeneration)
+            {
+                Finish(i, FinishReason.Stop);
+                continue;
+            }
+
+            request.Writer.TryWrite(SequenceEvent.ForToken(new GeneratedToken(sampled.Token, sampled.Logprob, sampled.TopLogprobs)));
+            if (request.GeneratedTokens >= request.MaxNewTokens || seq.Slot.Tokens.Count >= _runner.SequenceContextSize)
+            {
+                Finish(i, FinishReason.Length);
+                continue;
+            }
+
+            seq.PendingToken = sampled.Token;
+        }
+    }
+
+    private void Admit()
+    {
+        while (_active.Count < _slots.Length && _admission.Reader.TryRead(out var request))
+        {
+            Interlocked.Decrement(ref _queued);
+            if (request.IsCancellationRequested)
+            {
+                request.Writer.TryWrite(SequenceEvent.Finished(FinishReason.Cancelled));
+                request.Writer.TryComplete();
+                continue;
+            }
+
+            var (slot, reuse) = ChooseSlot(request.PromptTokens);
+            if (slot.Tokens.Count > reuse)
+            {
+                _runner.TruncateSequence(slot.Id, reuse);
+                slot.Tokens.RemoveRange(reuse, slot.Tokens.Count - reuse);
+            }
+
+            var seq = new ActiveSequence(request, slot, reuse);
+            slot.Owner = seq;
+            slot.LastUsedStep = _step;
+            request.CachedPromptTokens = reuse;
+            request.StartedAt = Stopwatch.GetTimestamp();
+            _active.Add(seq);
+        }
+
+        Volatile.Write(ref _activeCount, _active.Count);
+    }
+
+    /// <summary>
+    /// The free slot whose cached tokens share the longest prefix with the prompt; with no shared prefix,
+    /// the least recently used free slot. At least one prompt token is always re-fed, for its logits.
+    /// </summary>
+    private (Slot Slot, int Reuse) ChooseSlot(int[] prompt)
+    {
+        Slot? best = null;
+        var bestPrefix = -1;
+        foreach (var slot in _slots)
+        {
+            if (!slot.IsFree)
+            {
+                continue;
+            }
+
+            var prefix = slot.CommonPrefixLength(prompt);
+            if (prefix > bestPrefix || (prefix == bestPrefix && slot.LastUsedStep < best!.LastUsedStep))
+            {
+                best = slot;
+                bestPrefix = prefix;
+            }
+        }
+
+        return (best!, Math.Min(bestPrefix, prompt.Length - 1));
+    }
+
+    private void ReapCancelled()
+    {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            if (_active[i].Request.IsCancellationRequested)
+            {
+                Finish(i, FinishReason.Cancelled);
+            }
+        }
+    }
+
+    private void Finish(int index, FinishReason reason, EngineException? error = null)
+    {
+        var seq = _active[index];
+        _active.RemoveAt(index);
+        var slot = seq.Slot;
+        slot.Owner = null;
+        slot.LastUsedStep = _step;
+        var freeCache = error is not null || (reason == FinishReason.Cancelled && seq.Request.FreeCacheOnCancel);
+        if (freeCache || seq.IsPrefilling)
+        {
+            // A half-filled prompt is cheap to redo and would otherwise pin a partial prefix.
+            FreeSlot(slot);
+        }
+
+        seq.Request.Writer.TryWrite(SequenceEvent.Finished(reason, error));
+        seq.Request.Writer.TryComplete();
+        Volatile.Write(ref _activeCount, _active.Count);
+        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+    }
+
+    private void FreeSlot(Slot slot)
+    {
+        _runner.TruncateSequence(slot.Id, 0);
+        slot.Tokens.Clear();
+    }
+
+    private void FailBatch(EngineException error)
+    {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            if (_active[i].FedCount > 0)
+            {
+                Finish(i, FinishReason.Error, error);
+            }
+        }
+    }
+
+    private void CancelEverything()
+    {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            Finish(i, FinishReason.Cancelled);
+        }
+
+        while (_admission.Reader.TryRead(out var request))
+        {
+            Interlocked.Decrement(ref _queued);
+            request.Writer.TryWrite(SequenceEvent.Finished(FinishReason.Cancelled));
+            request.Writer.TryComplete();
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Decode failed on model {Model} for a batch of {Tokens} tokens; its sequences were dropped")]
+    private static partial void LogDecodeFailed(ILogger logger, Exception exception, string model, int tokens);
+}

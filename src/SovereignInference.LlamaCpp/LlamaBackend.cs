@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using Microsoft.Extensions.Logging;
+using SovereignInference.Engine.Abstractions;
+
+namespace SovereignInference.LlamaCpp;
+
+/// <summary>
+/// The LLamaSharp backend. Configure native library loading with <see cref="Configure"/> before the first
+/// native call; after that the packaged CPU (or, built with -p:Cuda=true, CUDA 12) llama.cpp is used unless
+/// a directory with a self-built llama.cpp was given.
+/// </summary>
+public sealed class LlamaBackend : IModelBackend
+{
+    private static readonly Lock ConfigureLock = new();
+    private static bool s_configured;
+    private readonly Lazy<string> _description;
+
+    public LlamaBackend(ILogger? logger = null)
+    {
+        Configure(null, logger);
+        _description = new Lazy<string>(Describe);
+    }
+
+    public string Description => _description.Value;
+
+    /// <summary>
+    /// Points LLamaSharp at <paramref name="nativeLibDir"/> (a directory with libllama and ggml) when given and
+    /// routes llama.cpp's log through <paramref name="logger"/>. Only the first call has an effect.
+    /// </summary>
+    public static void Configure(string? nativeLibDir, ILogger? logger)
+    {
+        lock (ConfigureLock)
+        {
+            if (s_configured)
+            {
+                return;
+            }
+
+            s_configured = true;
+            var config = NativeLibraryConfig.All;
+            if (!string.IsNullOrEmpty(nativeLibDir))
+            {
+                if (!Directory.Exists(nativeLibDir))
+                {
+                    throw new DirectoryNotFoundException($"--native-lib-dir '{nativeLibDir}' does not exist");
+                }
+
+                var llama = Path.Combine(nativeLibDir, OperatingSystem.IsWindows() ? "llama.dll" : OperatingSystem.IsMacOS() ? "libllama.dylib" : "libllama.so");
+                var mtmd = Path.Combine(nativeLibDir, OperatingSystem.IsWindows() ? "mtmd.dll" : OperatingSystem.IsMacOS() ? "libmtmd.dylib" : "libmtmd.so");
+                config.WithLibrary(llama, File.Exists(mtmd) ? mtmd : null);
+                config.WithSearchDirectory(nativeLibDir);
+            }
+
+            if (logger is not null)
+            {
+                config.WithLogCallback(logger);
+            }
+            else
+            {
+                config.WithLogCallback((level, message) => { });
+            }
+        }
+    }
+
+    public long AvailableMemoryBytes(bool offloadToGpu)
+    {
+        if (offloadToGpu && TryGetGpuMemory(out var free, out _))
+        {
+            return free;
+        }
+
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+
+    public LoadedModel Load(ModelLoadSpec spec)
+    {
+        var kvType = spec.KvType switch
+        {
+            "q8_0" => GGMLType.GGML_TYPE_Q8_0,
+            "q4_0" => GGMLType.GGML_TYPE_Q4_0,
+            _ => GGMLType.GGML_TYPE_F16,
+        };
+        var threads = spec.Threads > 0 ? spec.Threads : Environment.ProcessorCount;
+        var parameters = new ModelParams(spec.Path)
+        {
+            ContextSize = checked((uint)(spec.SequenceContextSize * spec.Parallel)),
+            SeqMax = (uint)spec.Parallel,
+            BatchSize = (uint)spec.BatchSize,
+            UBatchSize = (uint)spec.BatchSize,
+            GpuLayerCount = spec.GpuLayers < 0 ? 999 : spec.GpuLayers,
+            FlashAttention = spec.FlashAttention,
+            TypeK = kvType,
+            TypeV = kvType,
+            Threads = threads,
+            BatchThreads = threads,
+            KVUnified = false,
+        };
+
+        var weights = LLamaWeights.LoadFromFile(parameters);
+        try
+        {
+            var context = weights.CreateContext(parameters);
+            var tokenizer = new LlamaTokenizer(weights.NativeHandle);
+            var runner = new LlamaModelRunner(context, tokenizer.VocabSize, spec.SequenceContextSize, spec.Parallel, spec.BatchSize);
+            return new LoadedModel(runner, tokenizer, weights);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    private static string Describe()
+    {
+        var text = new StringBuilder();
+        var devices = (int)NativeApi.ggml_backend_dev_count();
+        var names = new List<string>();
+        for (var i = 0; i < devices; i++)
+        {
+            var device = NativeApi.ggml_backend_dev_get((nuint)i);
+            names.Add(NativeApi.ggml_backend_dev_name(device) ?? "?");
+        }
+
+        text.Append("llama.cpp via LLamaSharp; devices: ").Append(names.Count > 0 ? string.Join(", ", names) : "none");
+        text.Append("; GPU offload ").Append(NativeApi.llama_supports_gpu_offload() ? "supported" : "not supported");
+        if (TryGetGpuMemory(out var free, out var total))
+        {
+            text.Append("; GPU memory ").Append(free >> 20).Append(" MiB free of ").Append(total >> 20).Append(" MiB");
+        }
+
+        text.Append("; system: ").Append(SystemInfoText());
+        return text.ToString();
+    }
+
+    private static string SystemInfoText()
+    {
+        try
+        {
+            var ptr = NativeApi.llama_print_system_info();
+            return Marshal.PtrToStringUTF8(ptr)?.Trim() ?? "";
+        }
+#pragma warning disable CA1031 // descriptive only
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return "unavailable (" + ex.Message + ")";
+        }
+    }
+
+    /// <summary>Free/total memory of the first GPU device, through ggml's device API.</summary>
+    private static bool TryGetGpuMemory(out long free, out long total)
+    {
+        free = total = 0;
+        return false;
+    }
+}

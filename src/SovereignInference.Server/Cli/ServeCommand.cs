@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using SovereignInference.Server.Hosting;
+
+namespace SovereignInference.Server.Cli;
+
+/// <summary>
+/// `sovereign serve`: every option maps to a configuration key under "Sovereign" (appsettings.json,
+/// environment variables such as Sovereign__Parallel=8); an option given on the command line wins.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("serve", "Load GGUF models and serve the HTTP (OpenAI-compatible) and gRPC APIs.");
+        var bindings = new List<Func<ParseResult, KeyValuePair<string, string?>[]>>();
+
+        void Add<T>(string name, string key, string description)
+        {
+            var option = new Option<T>(name) { Description = description };
+            command.Options.Add(option);
+            bindings.Add(result =>
+            {
+                if (result.GetResult(option) is not { Implicit: false })
+                {
+                    return [];
+                }
+
+                var value = result.GetValue(option) switch
+                {
+                    bool b => b ? "true" : "false",
+                    var v => Convert.ToString(v, CultureInfo.InvariantCulture),
+                };
+                return [new($"{ServerOptions.Section}:{key}", value)];
+            });
+        }
+
+        Add<string>("--models-dir", "ModelsDir", "Directory scanned for *.gguf (default ./models).");
+        var model = new Option<string[]>("--model") { Description = "A GGUF file to serve (repeatable).", AllowMultipleArgumentsPerToken = false };
+        command.Options.Add(model);
+        bindings.Add(result => (result.GetValue(model) ?? []).Select((path, i) => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Model:{i}", path)).ToArray());
+        Add<string>("--http-url", "HttpUrl", "HTTP listen URL (default http://127.0.0.1:8080).");
+        Add<string>("--grpc-url", "GrpcUrl", "gRPC listen URL (default http://127.0.0.1:8081).");
+        Add<int?>("--parallel", "Parallel", "Sequence slots per model (default 4).");
+        Add<int?>("--ctx-size", "CtxSize", "Tokens per sequence, prompt + output (default: the model's, capped at 8192).");
+        Add<int?>("--batch-size", "BatchSize", "Most tokens per decode call (default 512).");
+        Add<int?>("--prefill-chunk", "PrefillChunk", "Prompt tokens per step while others decode (default 256).");
+        Add<int?>("--queue-capacity", "QueueCapacity", "Requests that may wait for a slot (default 64).");
+        Add<int?>("--gpu-layers", "GpuLayers", "Layers to offload to the GPU (0 = CPU, -1 = all).");
+        Add<bool?>("--flash-attn", "FlashAttn", "Enable flash attention.");
+        Add<string>("--kv-type", "KvType", "KV cache type: f16, q8_0 or q4_0.");
+        Add<string>("--native-lib-dir", "NativeLibDir", "Directory holding a self-built llama.cpp to load.");
+        Add<int?>("--threads", "Threads", "Decode threads (default: all cores).");
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var overrides = bindings.SelectMany(b => b(result)).ToList();
+            var app = ServerHost.Build([], overrides);
+            await app.RunAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

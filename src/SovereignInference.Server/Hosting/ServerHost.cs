@@ -1,0 +1,109 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Gguf;
+using SovereignInference.LlamaCpp;
+using SovereignInference.Server.Http;
+
+namespace SovereignInference.Server.Hosting;
+
+/// <summary>Builds the web application: configuration → engine → Kestrel listeners → endpoints.</summary>
+public static class ServerHost
+{
+    public const string DemoModelFileName = "sovereign-demo.gguf";
+
+    /// <param name="args">ASP.NET-style arguments (e.g. --Sovereign:Parallel=2); the CLI passes none.</param>
+    /// <param name="overrides">Configuration values that win over appsettings.json and the environment.</param>
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>> overrides)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        var section = builder.Configuration.GetSection(ServerOptions.Section);
+        var engineOptions = section.Get<EngineOptions>() ?? new EngineOptions();
+        var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
+        var problems = engineOptions.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid configuration: " + string.Join("; ", problems));
+        }
+
+        EnsureDemoModel(engineOptions);
+
+        builder.Services.AddSingleton(engineOptions);
+        builder.Services.AddSingleton(serverOptions);
+        builder.Services.AddSingleton<IModelBackend>(sp =>
+        {
+            LlamaBackend.Configure(engineOptions.NativeLibDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger("llama.cpp"));
+            return new LlamaBackend();
+        });
+        builder.Services.AddSingleton(sp => new InferenceEngine(
+            sp.GetRequiredService<EngineOptions>(),
+            sp.GetRequiredService<IModelBackend>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService<EngineLifetime>();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            Listen(kestrel, serverOptions.HttpUrl, HttpProtocols.Http1AndHttp2);
+        });
+
+        var app = builder.Build();
+        app.MapHealthEndpoints();
+        app.MapModelsEndpoints();
+        return app;
+    }
+
+    /// <summary>With no model configured, writes the scripted demo model so a fresh checkout serves at once.</summary>
+    public static void EnsureDemoModel(EngineOptions options)
+    {
+        if (!options.DemoModelWhenEmpty || options.Model.Count > 0)
+        {
+            return;
+        }
+
+        if (Directory.Exists(options.ModelsDir) && Directory.EnumerateFiles(options.ModelsDir, "*.gguf").Any())
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(options.ModelsDir);
+        TestModelGenerator.WriteDemo(Path.Combine(options.ModelsDir, DemoModelFileName));
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new InvalidOperationException($"'{url}' is not an http:// or https:// URL");
+        }
+
+        void Configure(ListenOptions listen)
+        {
+            listen.Protocols = protocols;
+            if (uri.Scheme == Uri.UriSchemeHttps)
+            {
+                listen.UseHttps();
+            }
+        }
+
+        var host = uri.Host.Trim('[', ']');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            kestrel.ListenLocalhost(uri.Port, Configure);
+        }
+        else if (host is "*" or "+")
+        {
+            kestrel.ListenAnyIP(uri.Port, Configure);
+        }
+        else if (IPAddress.TryParse(host, out var address))
+        {
+            kestrel.Listen(address, uri.Port, Configure);
+        }
+        else
+        {
+            throw new InvalidOperationException($"listen host '{uri.Host}' must be an IP address or localhost");
+        }
+    }
+}

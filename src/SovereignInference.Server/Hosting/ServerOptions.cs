@@ -1,0 +1,13 @@
+namespace SovereignInference.Server.Hosting;
+
+/// <summary>Transport settings (section "Sovereign", next to the engine options).</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Sovereign";
+
+    /// <summary>Where the OpenAI-compatible HTTP API listens. Loopback by default.</summary>
+    public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Where the gRPC API listens (HTTP/2). Loopback by default.</summary>
+    public string GrpcUrl { get; set; } = "http://127.0.0.1:8081";
+}

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using SovereignInference.Server.Cli;
+
+var root = new RootCommand("sovereign: a self-hosted inference server for open-weight Mistral models (GGUF, llama.cpp).");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(MakeModelCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
+return await root.Parse(args).InvokeAsync();
