@@ -1,0 +1,20 @@
+namespace SovereignInference.Gguf;
+
+/// <summary>A model with seeded random weights (deterministic for a given spec).</summary>
+public sealed record RandomModelSpec
+{
+    /// <summary>Shape, tensor type and seed.</summary>
+    public ModelShape Shape { get; init; } = ModelShape.Tiny;
+    /// <summary><c>general.name</c>.</summary>
+    public string Name { get; init; } = "sovereign-random";
+    /// <summary>Extra vocabulary pieces (SentencePiece text, U+2581 for a leading space).</summary>
+    public IReadOnlyList<string> ExtraPieces { get; init; } = [];
+    /// <summary>Embedded chat template; defaults to Mistral v3, null omits it.</summary>
+    public string? ChatTemplate { get; init; } = MistralChatTemplate.Text;
+
+    /// <summary>The "tiny" preset.</summary>
+    public static RandomModelSpec Tiny { get; } = new() { Name = "sovereign-tiny" };
+
+    /// <summary>The "bench100m" preset (about 100M parameters, F16).</summary>
+    public static RandomModelSpec Bench100M { get; } = new() { Shape = ModelShape.Bench100M, Name = "sovereign-bench100m" };
+}
