@@ -25,9 +25,9 @@ public static class TestModelGenerator
     /// <summary>Writes a model with seeded random weights (default: the "tiny" preset).</summary>
     public static GeneratedModel WriteRandom(string path, RandomModelSpec? spec = null)
     {
-        var (model, _) = PlanRandom(path, spec ?? RandomModelSpec.Tiny);
-        var s = spec ?? RandomModelSpec.Tiny;
-        LlamaModelWriter.Write(path, model.Shape, model.Vocabulary, s.Name, s.ChatTemplate, new RandomWeightSource(model.Shape));
+        spec ??= RandomModelSpec.Tiny;
+        var model = PlanRandom(path, spec);
+        LlamaModelWriter.Write(path, model.Shape, model.Vocabulary, spec.Name, spec.ChatTemplate, new RandomWeightSource(model.Shape));
         return model;
     }
 
@@ -65,11 +65,10 @@ public static class TestModelGenerator
     }
 
     /// <summary>Describes a random model without writing it (vocabulary and shape are deterministic).</summary>
-    internal static (GeneratedModel Model, RandomModelSpec Spec) PlanRandom(string path, RandomModelSpec spec)
+    internal static GeneratedModel PlanRandom(string path, RandomModelSpec spec)
     {
         spec.Shape.Validate();
-        var vocab = VocabularyBuilder.Build(spec.ExtraPieces);
-        return (new GeneratedModel(path, vocab, spec.Shape, null), spec);
+        return new GeneratedModel(path, VocabularyBuilder.Build(spec.ExtraPieces), spec.Shape, null);
     }
 
     /// <summary>Describes a scripted model without writing it: vocabulary, shape, next-token table, output weight.</summary>

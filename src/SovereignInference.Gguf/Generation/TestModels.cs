@@ -34,8 +34,7 @@ public static class TestModels
         var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000");
         return GetOrCreate(key, path =>
         {
-            var (model, _) = TestModelGenerator.PlanRandom(path, spec);
-            return (model, () => TestModelGenerator.WriteRandom(path, spec));
+            return (TestModelGenerator.PlanRandom(path, spec), () => TestModelGenerator.WriteRandom(path, spec));
         });
     }
 

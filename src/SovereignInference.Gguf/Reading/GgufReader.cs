@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace SovereignInference.Gguf;
 
@@ -305,10 +306,15 @@ public static class GgufReader
             for (var i = 0; i < count; i++)
             {
                 var at = input.Position;
-                var name = input.ReadString($"name of tensor {i}", MaxTensorNameBytes - 1, strict: true);
+                var name = input.ReadString($"name of tensor {i}", options.MaxStringLength, strict: true);
                 if (name.Length == 0)
                 {
                     throw input.Fail(GgufError.InvalidName, $"tensor {i} has an empty name", at);
+                }
+
+                if (Encoding.UTF8.GetByteCount(name) >= MaxTensorNameBytes)
+                {
+                    throw input.Fail(GgufError.InvalidName, $"tensor {i} name is longer than {MaxTensorNameBytes - 1} bytes", at);
                 }
 
                 if (!names.Add(name))
