@@ -123,7 +123,7 @@ public sealed class LlamaBackend : IModelBackend
         for (var i = 0; i < devices; i++)
         {
             var device = NativeApi.ggml_backend_dev_get((nuint)i);
-            names.Add(NativeApi.ggml_backend_dev_name(device) ?? "?");
+            names.Add(Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
         }
 
         text.Append("llama.cpp via LLamaSharp; devices: ").Append(names.Count > 0 ? string.Join(", ", names) : "none");
@@ -152,10 +152,29 @@ public sealed class LlamaBackend : IModelBackend
         }
     }
 
-    /// <summary>Free/total memory of the first GPU device, through ggml's device API.</summary>
+    /// <summary>Free/total memory summed over GPU devices, through ggml's device API (false when there is none).</summary>
     private static bool TryGetGpuMemory(out long free, out long total)
     {
         free = total = 0;
-        return false;
+        try
+        {
+            var devices = (int)NativeApi.ggml_backend_dev_count();
+            for (var i = 0; i < devices; i++)
+            {
+                var device = NativeApi.ggml_backend_dev_get((nuint)i);
+                if (GgmlDevices.ggml_backend_dev_type(device) is GgmlDevices.TypeGpu or GgmlDevices.TypeIntegratedGpu)
+                {
+                    GgmlDevices.ggml_backend_dev_memory(device, out var f, out var t);
+                    free += (long)f;
+                    total += (long)t;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+
+        return total > 0;
     }
 }

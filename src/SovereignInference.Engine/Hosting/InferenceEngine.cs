@@ -298,7 +298,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             var info = GgufModelInfo.From(file, entry.Path, computeSha256: true);
             entry.Info = info;
 
-            var context = _options.CtxSize > 0 ? _options.CtxSize : (int)Math.Clamp(info.ContextLength, 1, 8192);
+            var context = _options.CtxSize > 0 ? _options.CtxSize : (int)Math.Clamp(info.ContextLength ?? 4096, 1, 8192);
             var offload = _options.GpuLayers != 0;
             var plan = new MemoryPlan(
                 info.WeightBytes,
@@ -308,7 +308,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 _options.KvType,
                 _backend.AvailableMemoryBytes(offload));
             entry.Plan = plan;
-            LogPlan(_logger, entry.Id, plan.ToString());
+            LogPlan(_logger, entry.Id, plan);
             if (!plan.Fits)
             {
                 throw new InvalidOperationException($"the memory plan does not fit: {plan}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
@@ -333,7 +333,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 _loggerFactory.CreateLogger<ModelScheduler>());
             entry.LoadedAtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             entry.State = ModelState.Ready;
-            LogModelReady(_logger, entry.Id, entry.Path, info.Architecture ?? "?", info.ParameterCount);
+            LogModelReady(_logger, entry.Id, entry.Path, info.Architecture, info.ParameterCount);
         }
 #pragma warning disable CA1031 // one bad model must not stop the others; the reason is recorded and logged
         catch (Exception ex)
@@ -349,7 +349,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     private static partial void LogBackend(ILogger logger, string description);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Memory plan for {Model}: {Plan}")]
-    private static partial void LogPlan(ILogger logger, string model, string plan);
+    private static partial void LogPlan(ILogger logger, string model, MemoryPlan plan);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Model {Model} ready from {Path} ({Architecture}, {Parameters} parameters)")]
     private static partial void LogModelReady(ILogger logger, string model, string path, string architecture, long parameters);

@@ -81,10 +81,15 @@ public static class ServerHost
 
         void Configure(ListenOptions listen)
         {
-            listen.Protocols = protocols;
+            // HTTP/2 next to HTTP/1.1 needs TLS (ALPN); on cleartext the HTTP port speaks HTTP/1.1.
             if (uri.Scheme == Uri.UriSchemeHttps)
             {
+                listen.Protocols = protocols;
                 listen.UseHttps();
+            }
+            else
+            {
+                listen.Protocols = protocols == HttpProtocols.Http1AndHttp2 ? HttpProtocols.Http1 : protocols;
             }
         }
 

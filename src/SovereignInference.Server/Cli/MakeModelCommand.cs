@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Diagnostics;
+using SovereignInference.Gguf;
+
+namespace SovereignInference.Server.Cli;
+
+/// <summary>`sovereign make-model`: writes a generated GGUF (random weights from a seed, or the scripted demo).</summary>
+internal static class MakeModelCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "File to write (*.gguf).", Required = true };
+        var preset = new Option<string>("--preset") { Description = "tiny (fast tests), bench100m (~100M parameters, benchmarks) or demo (scripted).", DefaultValueFactory = _ => "tiny" };
+        var type = new Option<string?>("--type") { Description = "Weight type: f32, f16 or q8_0 (default f16)." };
+        var layers = new Option<int?>("--layers") { Description = "Override the preset's layer count." };
+        var embd = new Option<int?>("--embd") { Description = "Override the embedding length." };
+        var heads = new Option<int?>("--heads") { Description = "Override the attention head count." };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = "Override the KV head count." };
+        var ff = new Option<int?>("--ff") { Description = "Override the feed-forward length." };
+        var ctx = new Option<int?>("--ctx") { Description = "Override the trained context length." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of the random weights." };
+        var command = new Command("make-model", "Write a generated llama-architecture GGUF model (no download needed).")
+        {
+            output, preset, type, layers, embd, heads, kvHeads, ff, ctx, seed,
+        };
+
+        command.SetAction(result =>
+        {
+            var path = result.GetValue(output)!;
+            var presetName = result.GetValue(preset) ?? "tiny";
+            GgmlType? tensorType = result.GetValue(type)?.ToUpperInvariant() switch
+            {
+                null => null,
+                "F32" => GgmlType.F32,
+                "F16" => GgmlType.F16,
+                "Q8_0" => GgmlType.Q8_0,
+                var other => throw new ArgumentException($"--type must be f32, f16 or q8_0 (got '{other}')"),
+            };
+
+            var started = Stopwatch.GetTimestamp();
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            var shapeOverridden = new object?[] { result.GetValue(layers), result.GetValue(embd), result.GetValue(heads), result.GetValue(kvHeads), result.GetValue(ff), result.GetValue(ctx), result.GetValue(seed) }.Any(v => v is not null);
+            GeneratedModel model;
+            if (shapeOverridden && !presetName.Equals("demo", StringComparison.OrdinalIgnoreCase))
+            {
+                var baseSpec = presetName.Equals("bench100m", StringComparison.OrdinalIgnoreCase) ? RandomModelSpec.Bench100M : RandomModelSpec.Tiny;
+                var shape = baseSpec.Shape with
+                {
+                    Layers = result.GetValue(layers) ?? baseSpec.Shape.Layers,
+                    EmbeddingLength = result.GetValue(embd) ?? baseSpec.Shape.EmbeddingLength,
+                    HeadCount = result.GetValue(heads) ?? baseSpec.Shape.HeadCount,
+                    HeadCountKv = result.GetValue(kvHeads) ?? baseSpec.Shape.HeadCountKv,
+                    FeedForwardLength = result.GetValue(ff) ?? baseSpec.Shape.FeedForwardLength,
+                    ContextLength = result.GetValue(ctx) ?? baseSpec.Shape.ContextLength,
+                    Seed = result.GetValue(seed) ?? baseSpec.Shape.Seed,
+                    TensorType = tensorType ?? baseSpec.Shape.TensorType,
+                };
+                model = TestModelGenerator.WriteRandom(path, baseSpec with { Shape = shape });
+            }
+            else
+            {
+                model = TestModelGenerator.WritePreset(path, presetName, tensorType);
+            }
+
+            var info = GgufModelInfo.Read(model.Path);
+            Console.WriteLine($"wrote {model.Path} in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.00}s");
+            Console.WriteLine(info.Describe());
+            return 0;
+        });
+        return command;
+    }
+}
