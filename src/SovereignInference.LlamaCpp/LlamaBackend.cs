@@ -82,6 +82,7 @@ public sealed class LlamaBackend : IModelBackend
         {
             "q8_0" => GGMLType.GGML_TYPE_Q8_0,
             "q4_0" => GGMLType.GGML_TYPE_Q4_0,
+            "f32" => GGMLType.GGML_TYPE_F32,
             _ => GGMLType.GGML_TYPE_F16,
         };
         var threads = spec.Threads > 0 ? spec.Threads : Environment.ProcessorCount;

@@ -36,7 +36,7 @@ public sealed class EngineOptions
     /// <summary>Use flash attention (needed for quantized V cache on most backends).</summary>
     public bool FlashAttn { get; set; }
 
-    /// <summary>KV cache element type: f16, q8_0 or q4_0.</summary>
+    /// <summary>KV cache element type: f16, q8_0 or q4_0 (f32 for exact numerics in tests).</summary>
     public string KvType { get; set; } = "f16";
 
     /// <summary>Directory with a self-built llama.cpp (libllama + ggml) to load instead of the packaged one.</summary>
@@ -48,7 +48,7 @@ public sealed class EngineOptions
     /// <summary>Generate a demo model into <see cref="ModelsDir"/> when no model is configured.</summary>
     public bool DemoModelWhenEmpty { get; set; } = true;
 
-    public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0"];
+    public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0", "f32"];
 
     /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()

@@ -310,7 +310,7 @@ public sealed partial class ModelScheduler : IDisposable
             }
 
             request.Writer.TryWrite(SequenceEvent.ForToken(new GeneratedToken(sampled.Token, sampled.Logprob, sampled.TopLogprobs)));
-            if (request.GeneratedTokens >= request.MaxNewTokens || seq.Slot.Tokens.Count >= _runner.SequenceContextSize)
+            if (request.GeneratedTokens >= request.MaxNewTokens || seq.Slot.Tokens.Count + 1 >= _runner.SequenceContextSize)
             {
                 Finish(i, FinishReason.Length);
                 continue;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SovereignInference.Engine.Sampling;
 using Xunit.Abstractions;
 
@@ -525,7 +524,7 @@ public class TokenSamplerTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(PerfParams))]
-    public void Sampling_a_32k_vocabulary_is_well_under_a_millisecond_and_allocation_free(string name, SamplingParams p)
+    public void Sampling_a_32k_vocabulary_allocates_nothing_per_call(string name, SamplingParams p)
     {
         const int vocab = 32_768;
         var random = new Random(5);
@@ -540,24 +539,18 @@ public class TokenSamplerTests(ITestOutputHelper output)
                 sampler.Sample(logits);
             }
 
-            Thread.Sleep(200);
         }
 
+        // Speed is measured in the benchmark (docs/performance.md), never asserted in a unit test.
         const int iterations = 300;
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < iterations; i++)
         {
             sampler.Sample(logits);
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        var perCallUs = elapsed.TotalMicroseconds / iterations;
-        output.WriteLine($"{name}: {perCallUs:F1} µs per call, {allocated} bytes allocated over {iterations} calls");
-
-        // Generous bound for a shared CI machine; typical is tens of microseconds.
-        Assert.True(perCallUs < 1000, $"{perCallUs} µs per call");
+        output.WriteLine($"{name}: {allocated} bytes allocated over {iterations} calls");
 
         // Only the penalty dictionaries may grow (when a token is generated for the first time).
         var penalized = p.FrequencyPenalty != 0f || p.PresencePenalty != 0f || p.RepeatPenalty != 1f;

@@ -1,0 +1,81 @@
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Gguf;
+using SovereignInference.Tests.Gguf;
+using SovereignInference.Tests.TestSupport;
+
+namespace SovereignInference.Tests.Hosting;
+
+/// <summary>Bad files and impossible plans are skipped with a named reason; the good models serve.</summary>
+public sealed class ModelLoadingTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Malformed_gguf_corpus_is_skipped_with_named_errors_and_the_good_model_serves()
+    {
+        var names = MalformedGgufCorpus.Names.ToArray();
+        Assert.True(names.Length >= 20, $"corpus has {names.Length} files");
+        foreach (var name in names)
+        {
+            await File.WriteAllBytesAsync(_dir.File(name + ".gguf"), MalformedGgufCorpus.Get(name).Build());
+        }
+
+        File.Copy(ScriptedModels.Engine.Path, _dir.File("good.gguf"));
+
+        await using var harness = await EngineHarness.StartAsync(new EngineOptions { ModelsDir = _dir.Path, Parallel = 2, CtxSize = 64 });
+        var engine = harness.Engine;
+
+        Assert.True(engine.IsReady);
+        Assert.Equal(ModelState.Ready, engine.Models.Single(m => m.Id == "good").State);
+        foreach (var name in names)
+        {
+            var entry = engine.Models.Single(m => m.Id == name);
+            Assert.Equal(ModelState.Failed, entry.State);
+            Assert.Contains(name + ".gguf", entry.Error, StringComparison.Ordinal);
+        }
+
+        var failed = await Assert.ThrowsAsync<EngineException>(() => harness.RunAsync(EngineHarness.Greedy(names[0], [1, 2], 2)));
+        Assert.Equal(EngineErrorCode.ModelNotReady, failed.Code);
+
+        var ok = await harness.RunAsync(EngineHarness.Greedy("good", ScriptedModels.Prompt("[/INST]"), 8));
+        Assert.Equal(" Hello world!", ok.Text);
+    }
+
+    [Fact]
+    public async Task Memory_plan_that_cannot_fit_is_refused_with_a_clear_message()
+    {
+        File.Copy(TestModels.Tiny().Path, _dir.File("tiny.gguf"));
+
+        await using var harness = await EngineHarness.StartAsync(new EngineOptions { ModelsDir = _dir.Path, Parallel = 256, CtxSize = 1_000_000 });
+
+        var entry = Assert.Single(harness.Engine.Models);
+        Assert.Equal(ModelState.Failed, entry.State);
+        Assert.Contains("memory plan does not fit", entry.Error, StringComparison.Ordinal);
+        Assert.Contains("tiny.gguf", entry.Error, StringComparison.Ordinal);
+        Assert.False(harness.Engine.IsReady);
+        Assert.True(entry.Plan!.KvBytesTotal > entry.Plan.AvailableBytes);
+    }
+
+    [Fact]
+    public void Model_id_is_the_file_name_unless_an_alias_is_configured()
+    {
+        var aliases = new Dictionary<string, string> { ["mistral-7b-instruct-v0.3.Q4_K_M"] = "mistral" };
+        Assert.Equal("mistral", ModelCatalog.IdFor("/models/mistral-7b-instruct-v0.3.Q4_K_M.gguf", aliases));
+        Assert.Equal("other", ModelCatalog.IdFor("/models/other.gguf", aliases));
+    }
+
+    [Fact]
+    public void Two_files_with_the_same_id_are_not_both_served()
+    {
+        Directory.CreateDirectory(_dir.File("a"));
+        File.WriteAllBytes(_dir.File("a/m.gguf"), [0]);
+        File.WriteAllBytes(_dir.File("m.gguf"), [0]);
+        var entries = ModelCatalog.Discover(new EngineOptions { ModelsDir = _dir.Path, Model = [_dir.File("a/m.gguf")] });
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(ModelState.Failed, entries[1].State);
+        Assert.Contains("already used", entries[1].Error, StringComparison.Ordinal);
+    }
+}
