@@ -11,7 +11,7 @@ public static class ModelCatalog
             paths.AddRange(Directory.EnumerateFiles(options.ModelsDir, "*.gguf").Order(StringComparer.Ordinal));
         }
 
-        paths.AddRange(options.Model);
+        paths.AddRange(options.Model.Where(p => !string.IsNullOrWhiteSpace(p)));
 
         var entries = new List<ModelEntry>();
         var seenPaths = new HashSet<string>(StringComparer.Ordinal);

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Hosting;
+
+namespace SovereignInference.Tests.TestSupport;
+
+/// <summary>
+/// The real server (the same <see cref="ServerHost.Build"/> `sovereign serve` runs) on Kestrel at
+/// 127.0.0.1 with an ephemeral port, over real llama.cpp and generated models.
+/// </summary>
+public sealed class ServerHarness : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerHarness(WebApplication app, Uri httpBase)
+    {
+        _app = app;
+        HttpBase = httpBase;
+        Http = new HttpClient { BaseAddress = httpBase, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>Base address of the HTTP API, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri HttpBase { get; }
+
+    public HttpClient Http { get; }
+
+    public InferenceEngine Engine => _app.Services.GetRequiredService<InferenceEngine>();
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Starts a server. <paramref name="settings"/> are configuration keys under "Sovereign"
+    /// (e.g. ["Parallel"] = "2"); models default to the scripted test model with id "scripted".
+    /// </summary>
+    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["ModelsDir"] = Path.Combine(Path.GetTempPath(), "sovereign-empty-models-dir"),
+            ["HttpUrl"] = "http://127.0.0.1:0",
+            ["GrpcUrl"] = "http://127.0.0.1:0",
+            ["DemoModelWhenEmpty"] = "false",
+            ["Parallel"] = "4",
+            ["CtxSize"] = "512",
+            ["Threads"] = "2",
+        };
+        if (settings is null || !settings.Keys.Any(k => k.StartsWith("Model", StringComparison.OrdinalIgnoreCase) && k != "ModelsDir"))
+        {
+            var path = ScriptedModels.Engine.Path;
+            values["Model:0"] = path;
+            values[$"Aliases:{Path.GetFileName(path)}"] = "scripted";
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var app = ServerHost.Build([], values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)));
+        await app.StartAsync();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var harness = new ServerHarness(app, new Uri(addresses.First() + "/"));
+        if (waitUntilReady)
+        {
+            await EngineHarness.WaitUntilAsync(() => harness.Engine.IsLoadingComplete, TimeSpan.FromSeconds(60), "models loaded");
+        }
+
+        return harness;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
