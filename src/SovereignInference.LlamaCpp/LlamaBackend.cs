@@ -41,6 +41,17 @@ public sealed class LlamaBackend : IModelBackend
             }
 
             s_configured = true;
+            if (NativeLibraryConfig.LLama.LibraryHasLoaded)
+            {
+                // Something already made a native call; the packaged library is in use and can no longer be changed.
+                if (!string.IsNullOrEmpty(nativeLibDir))
+                {
+                    throw new InvalidOperationException("--native-lib-dir must be applied before llama.cpp is first used");
+                }
+
+                return;
+            }
+
             var config = NativeLibraryConfig.All;
             if (!string.IsNullOrEmpty(nativeLibDir))
             {

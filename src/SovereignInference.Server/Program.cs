@@ -5,4 +5,5 @@ var root = new RootCommand("sovereign: a self-hosted inference server for open-w
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(BenchEngineCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -20,7 +20,7 @@ public sealed record ModelLoadSpec(
     int Parallel,
     int BatchSize,
     int GpuLayers,
-    bool FlashAttention,
+    bool? FlashAttention,
     string KvType,
     int Threads);
 

@@ -33,8 +33,8 @@ public sealed class EngineOptions
     /// <summary>Layers offloaded to the GPU (0 = CPU only, -1 = all).</summary>
     public int GpuLayers { get; set; }
 
-    /// <summary>Use flash attention (needed for quantized V cache on most backends).</summary>
-    public bool FlashAttn { get; set; }
+    /// <summary>Flash attention: true, false, or null to let llama.cpp decide (it needs it for a quantized V cache).</summary>
+    public bool? FlashAttn { get; set; }
 
     /// <summary>KV cache element type: f16, q8_0 or q4_0 (f32 for exact numerics in tests).</summary>
     public string KvType { get; set; } = "f16";
