@@ -33,7 +33,8 @@ public sealed class ServerHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. <paramref name="settings"/> are configuration keys under "Sovereign"
-    /// (e.g. ["Parallel"] = "2"); models default to the scripted test model with id "scripted".
+    /// (e.g. ["Parallel"] = "2"; null removes a default); models default to the scripted test model with id
+    /// "scripted" unless a "Model:N" key is given.
     /// </summary>
     public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true)
     {
@@ -54,9 +55,17 @@ public sealed class ServerHarness : IAsyncDisposable
             values[$"Aliases:{Path.GetFileName(path)}"] = "scripted";
         }
 
+        // A null value removes the harness default, so the environment or appsettings.json decide.
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            values[key] = value;
+            if (value is null)
+            {
+                values.Remove(key);
+            }
+            else
+            {
+                values[key] = value;
+            }
         }
 
         var app = ServerHost.Build([], values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)));

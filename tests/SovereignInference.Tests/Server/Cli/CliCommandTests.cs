@@ -1,0 +1,90 @@
+using System.CommandLine;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Gguf;
+using SovereignInference.Server.Cli;
+using SovereignInference.Server.Hosting;
+using SovereignInference.Tests.TestSupport;
+
+namespace SovereignInference.Tests.Server.Cli;
+
+/// <summary>The `sovereign` subcommands, invoked through System.CommandLine as the executable does.</summary>
+public sealed class CliCommandTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly TextWriter _originalOut = Console.Out;
+    private readonly TextWriter _originalError = Console.Error;
+
+    public void Dispose()
+    {
+        Console.SetOut(_originalOut);
+        Console.SetError(_originalError);
+        _dir.Dispose();
+    }
+
+    private static RootCommand Root()
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(MakeModelCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        return root;
+    }
+
+    private (int ExitCode, string Out, string Error) Invoke(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(error);
+        var exit = Root().Parse(args).Invoke();
+        Console.SetOut(_originalOut);
+        Console.SetError(_originalError);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Make_model_writes_a_valid_gguf_and_inspect_prints_what_it_is()
+    {
+        var path = _dir.File("m.gguf");
+        var made = Invoke("make-model", "--out", path, "--preset", "tiny", "--type", "q8_0", "--layers", "3");
+        Assert.Equal(0, made.ExitCode);
+
+        var info = GgufModelInfo.Read(path);
+        Assert.Equal(3, info.BlockCount);
+        Assert.Equal("Q8_0", info.Quantization);
+
+        var inspected = Invoke("models", "inspect", path);
+        Assert.Equal(0, inspected.ExitCode);
+        foreach (var expected in new[] { "llama", "Q8_0", "4096", GgufModelInfo.ComputeSha256(path) })
+        {
+            Assert.Contains(expected, inspected.Out, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public void Inspect_of_a_malformed_file_exits_2_naming_the_file_and_reason()
+    {
+        var path = _dir.File("bad.gguf");
+        File.WriteAllBytes(path, "GGUF\u0001\0\0\0"u8.ToArray());
+
+        var result = Invoke("models", "inspect", path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("bad.gguf", result.Error, StringComparison.Ordinal);
+        Assert.Contains("UnsupportedVersion", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_model_is_generated_only_when_the_models_dir_is_empty()
+    {
+        var options = new EngineOptions { ModelsDir = _dir.File("models") };
+        ServerHost.EnsureDemoModel(options);
+        var demo = Path.Combine(options.ModelsDir, ServerHost.DemoModelFileName);
+        Assert.True(File.Exists(demo));
+        Assert.Equal("sovereign-demo", GgufModelInfo.Read(demo).Name);
+
+        File.Delete(demo);
+        File.Copy(TestModels.Tiny().Path, Path.Combine(options.ModelsDir, "mine.gguf"));
+        ServerHost.EnsureDemoModel(options);
+        Assert.False(File.Exists(demo));
+    }
+}
