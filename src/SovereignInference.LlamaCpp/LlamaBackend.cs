@@ -145,8 +145,23 @@ public sealed class LlamaBackend : IModelBackend
             text.Append("; GPU memory ").Append(free >> 20).Append(" MiB free of ").Append(total >> 20).Append(" MiB");
         }
 
+        text.Append("; library: ").Append(LoadedLibraryPath() ?? "unknown");
         text.Append("; system: ").Append(SystemInfoText());
         return text.ToString();
+    }
+
+    /// <summary>Where the loaded libllama lives (from /proc/self/maps on Linux), so logs show which build runs.</summary>
+    private static string? LoadedLibraryPath()
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps))
+        {
+            return null;
+        }
+
+        return File.ReadLines(maps)
+            .Select(line => line.IndexOf('/', StringComparison.Ordinal) is var i and >= 0 ? line[i..] : "")
+            .FirstOrDefault(path => Path.GetFileName(path).StartsWith("libllama", StringComparison.Ordinal));
     }
 
     private static string SystemInfoText()
