@@ -124,6 +124,10 @@ public static class JsonSchemaGrammar
             return primitive;
         }
 
+        /// <summary>Whether <paramref name="body"/> is just the name of a rule (possibly a $ref still being built).</summary>
+        private bool IsName(string body) =>
+            Primitives.ContainsKey(body) || _rules.ContainsKey(body) || _refs.ContainsValue(body) || body == "root";
+
         public string Render()
         {
             var sb = new StringBuilder();
@@ -159,7 +163,7 @@ public static class JsonSchemaGrammar
         private string Visit(JsonElement schema, string hint, int depth)
         {
             var body = Body(schema, hint, depth);
-            if (Primitives.ContainsKey(body) || _rules.ContainsKey(body))
+            if (IsName(body))
             {
                 return body;
             }
@@ -258,7 +262,7 @@ public static class JsonSchemaGrammar
         /// <summary>A rule name for <paramref name="body"/> (adding a rule when it is more than a name).</summary>
         private string Wrap(string body, string hint)
         {
-            if (Primitives.ContainsKey(body) || _rules.ContainsKey(body))
+            if (IsName(body))
             {
                 return body;
             }

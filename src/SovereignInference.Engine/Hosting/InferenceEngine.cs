@@ -293,7 +293,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Validates the request's grammar in managed code, then builds the model's constraint for it.</summary>
-    private static ITokenConstraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
+    private static ValidUtf8Constraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
     {
         if (request.Grammar is not { } grammar)
         {
@@ -303,7 +303,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         GbnfValidator.Validate(grammar);
         var factory = entry.Loaded?.Constraints
             ?? throw EngineException.Invalid("response_format", $"The model '{entry.Id}' does not support structured output (response_format)");
-        return factory.Create(grammar);
+        return new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
     }
 
     private static int[][] TokenizeEmbeddingInputs(EmbeddingRequest request, ITokenizer tokenizer, int maxTokens)

@@ -99,7 +99,20 @@ public sealed class JsonSchemaGrammarTests
              "required":["v","next"],"additionalProperties":false}},"$ref":"#/definitions/node"}
             """);
 
-        Assert.Contains("ref-node-next ::= ref-node | null\n", spec.Gbnf, StringComparison.Ordinal);
+        Assert.Equal(
+            """
+            root ::= ref-node
+            integer ::= "-"? integral-part space
+            integral-part ::= [0] | [1-9] [0-9]{0,15}
+            null ::= "null" space
+            ref-node ::= "{" space ref-node-v-kv "," space ref-node-next-kv "}" space
+            ref-node-next ::= ref-node | null
+            ref-node-next-kv ::= "\"next\"" space ":" space ref-node-next
+            ref-node-v-kv ::= "\"v\"" space ":" space integer
+            space ::= | " "
+
+            """.ReplaceLineEndings("\n"),
+            spec.Gbnf);
         GbnfValidator.Validate(spec);
     }
 
