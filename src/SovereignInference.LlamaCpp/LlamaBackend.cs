@@ -107,7 +107,17 @@ public sealed class LlamaBackend : IModelBackend
             var context = weights.CreateContext(parameters);
             var tokenizer = new LlamaTokenizer(weights.NativeHandle);
             var runner = new LlamaModelRunner(context, tokenizer.VocabSize, spec.SequenceContextSize, spec.Parallel, spec.BatchSize);
-            var embeddings = spec.Embeddings ? CreateEmbeddingRunner(weights, parameters, spec, tokenizer.VocabSize) : null;
+            LlamaEmbeddingRunner? embeddings;
+            try
+            {
+                embeddings = spec.Embeddings ? CreateEmbeddingRunner(weights, parameters, spec, tokenizer.VocabSize) : null;
+            }
+            catch
+            {
+                runner.Dispose();
+                throw;
+            }
+
             var constraints = new LlamaConstraintFactory(weights.NativeHandle, tokenizer.VocabSize);
             return new LoadedModel(runner, tokenizer, weights, constraints, embeddings);
         }
