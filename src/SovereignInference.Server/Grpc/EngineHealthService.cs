@@ -21,6 +21,7 @@ internal sealed class EngineHealthService(InferenceEngine engine) : Health.Healt
             ? Task.FromResult(new HealthCheckResponse { Status = status })
             : throw new RpcException(new Status(StatusCode.NotFound, $"Unknown service '{request.Service}': ask for \"\", \"{Contracts.V1.Inference.Descriptor.FullName}\" or a model id"));
 
+    /// <summary>Sends the current status, then every change, until the client goes away (the interceptor ends it as CANCELLED).</summary>
     public override async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
     {
         ServingStatus? sent = null;
@@ -34,7 +35,7 @@ internal sealed class EngineHealthService(InferenceEngine engine) : Health.Healt
                 sent = status;
             }
         }
-        while (await timer.WaitForNextTickAsync(context.CancellationToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+        while (await timer.WaitForNextTickAsync(context.CancellationToken));
     }
 
     private ServingStatus? StatusOf(string service)
