@@ -5,4 +5,5 @@ var root = new RootCommand("sovereign: a self-hosted inference server for open-w
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// SIGTERM/SIGINT are left to the host, which drains (Sovereign:DrainTimeoutSeconds) and exits with 0.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

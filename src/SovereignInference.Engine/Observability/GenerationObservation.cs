@@ -112,13 +112,7 @@ internal sealed class GenerationObservation
             _text?.ToString());
     }
 
-    public static string FinishLabel(FinishReason reason) => reason switch
-    {
-        FinishReason.Stop => "stop",
-        FinishReason.Length => "length",
-        FinishReason.Cancelled => "cancelled",
-        _ => "error",
-    };
+    private static string FinishLabel(FinishReason reason) => GenerationRecord.Label(reason);
 
     private void EndActivity(string status, FinishReason? finish, int promptTokens, int completionTokens, GenerationTimings? timings)
     {

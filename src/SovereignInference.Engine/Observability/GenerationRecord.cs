@@ -36,6 +36,15 @@ public sealed record GenerationRecord(
     /// <summary>Prompt plus completion tokens: what a per-key token budget is charged.</summary>
     public int TotalTokens => PromptTokens + CompletionTokens;
 
+    /// <summary>The finish_reason label: "stop", "length", "cancelled" or "error".</summary>
+    public static string Label(FinishReason reason) => reason switch
+    {
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        FinishReason.Cancelled => "cancelled",
+        _ => "error",
+    };
+
     /// <summary>The status label of an error code: ModelNotFound → "model_not_found".</summary>
     public static string StatusOf(EngineErrorCode code) => code switch
     {

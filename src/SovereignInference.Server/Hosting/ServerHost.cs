@@ -5,6 +5,8 @@ using SovereignInference.Engine.Hosting;
 using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Http;
+using SovereignInference.Server.Observability;
+using SovereignInference.Server.Security;
 
 namespace SovereignInference.Server.Hosting;
 
@@ -43,6 +45,11 @@ public static class ServerHost
             sp.GetRequiredService<IModelBackend>(),
             sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<EngineLifetime>();
+        var lifecycle = section.Get<LifecycleOptions>() ?? new LifecycleOptions();
+        builder.Services.AddSingleton(lifecycle);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = lifecycle.DrainTimeout + TimeSpan.FromSeconds(10));
+        builder.AddSovereignSecurity(engineOptions, serverOptions);
+        builder.AddSovereignObservability();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -50,6 +57,8 @@ public static class ServerHost
         });
 
         var app = builder.Build();
+        app.UseSovereignSecurity();
+        app.UseSovereignObservability();
         app.MapHealthEndpoints();
         app.MapModelsEndpoints();
         return app;
