@@ -14,6 +14,7 @@ namespace SovereignInference.Tests.TestSupport;
 public sealed class ServerHarness : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private ServerHarness(WebApplication app, Uri httpBase)
     {
@@ -35,7 +36,8 @@ public sealed class ServerHarness : IAsyncDisposable
     /// Starts a server. <paramref name="settings"/> are configuration keys under "Sovereign"
     /// (e.g. ["Parallel"] = "2"); models default to the scripted test model with id "scripted".
     /// </summary>
-    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true)
+    /// <param name="apiKey">Sent as "Authorization: Bearer" by <see cref="Http"/> (servers with keys configured).</param>
+    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true, string? apiKey = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -63,6 +65,10 @@ public sealed class ServerHarness : IAsyncDisposable
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var harness = new ServerHarness(app, new Uri(addresses.First() + "/"));
+        if (apiKey is not null)
+        {
+            harness.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
         if (waitUntilReady)
         {
             await EngineHarness.WaitUntilAsync(() => harness.Engine.IsLoadingComplete, TimeSpan.FromSeconds(60), "models loaded");
@@ -71,10 +77,21 @@ public sealed class ServerHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>What SIGTERM does: the host stops (drain, then Kestrel), without disposing it yet.</summary>
+    public async Task StopAsync()
+    {
+        _stopped = true;
+        await _app.StopAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _app.StopAsync();
+        if (!_stopped)
+        {
+            await _app.StopAsync();
+        }
+
         await _app.DisposeAsync();
     }
 }
