@@ -8,7 +8,7 @@ namespace SovereignInference.Server.Hosting;
 /// to the drain timeout, then the rest are cancelled. The engine itself is disposed with the host, after
 /// Kestrel has finished the last responses.
 /// </summary>
-internal sealed class EngineLifetime(InferenceEngine engine, LifecycleOptions lifecycle) : IHostedService
+internal sealed class EngineLifetime(InferenceEngine engine, LifecycleOptions lifecycle) : IHostedLifecycleService
 {
     private Task? _loading;
 
@@ -18,10 +18,21 @@ internal sealed class EngineLifetime(InferenceEngine engine, LifecycleOptions li
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs before any hosted service stops, Kestrel included: it still answers (503) while the engine drains.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         engine.BeginDrain();
         await engine.DrainAsync(lifecycle.DrainTimeout, cancellationToken);
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
         if (_loading is not null)
         {
             await _loading.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
