@@ -5,6 +5,7 @@ using SovereignInference.Engine.Hosting;
 using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Http;
+using SovereignInference.Server.Http.OpenAi;
 
 namespace SovereignInference.Server.Hosting;
 
@@ -43,15 +44,17 @@ public static class ServerHost
             sp.GetRequiredService<IModelBackend>(),
             sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<EngineLifetime>();
+        builder.Services.AddOpenAiApi();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodyBytes;
             Listen(kestrel, serverOptions.HttpUrl, HttpProtocols.Http1AndHttp2);
         });
 
         var app = builder.Build();
         app.MapHealthEndpoints();
-        app.MapModelsEndpoints();
+        app.MapOpenAiEndpoints();
         return app;
     }
 

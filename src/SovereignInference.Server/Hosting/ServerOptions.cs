@@ -10,4 +10,7 @@ public sealed class ServerOptions
 
     /// <summary>Where the gRPC API listens (HTTP/2). Loopback by default.</summary>
     public string GrpcUrl { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>Largest accepted request body (Kestrel MaxRequestBodySize); larger bodies get 413. Default 2 MB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
 }
