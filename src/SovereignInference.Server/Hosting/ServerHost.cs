@@ -8,6 +8,7 @@ using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
 using SovereignInference.Server.Observability;
 using SovereignInference.Server.Security;
+using SovereignInference.Server.Http.OpenAi;
 
 namespace SovereignInference.Server.Hosting;
 
@@ -52,6 +53,7 @@ public static class ServerHost
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = lifecycle.DrainTimeout + TimeSpan.FromSeconds(10));
         builder.AddSovereignSecurity(engineOptions, serverOptions);
         builder.AddSovereignObservability();
+        builder.Services.AddOpenAiApi();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -62,7 +64,7 @@ public static class ServerHost
         app.UseSovereignSecurity();
         app.UseSovereignObservability();
         app.MapHealthEndpoints();
-        app.MapModelsEndpoints();
+        app.MapOpenAiEndpoints();
         app.MapSovereignGrpc();
         return app;
     }
