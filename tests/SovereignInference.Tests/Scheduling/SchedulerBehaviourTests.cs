@@ -113,7 +113,7 @@ public sealed class SchedulerBehaviourTests
         // The step in flight when Cancel ran may still carry it; the one after must not.
         var after = steps.Skip(stepsBeforeCancel).ToArray();
         var stepsWithIt = after.TakeWhile(s => s.ActiveSequences == 2).Count();
-        Assert.InRange(stepsWithIt, 0, 1);
+        Assert.True(stepsWithIt <= 1, $"{stepsWithIt} steps still carried the cancelled sequence: {string.Join(", ", after.Take(8))}");
         var snapshot = await scheduler.SnapshotAsync();
         Assert.Equal(1, snapshot.SlotLengths.Count(l => l > 0));
 
