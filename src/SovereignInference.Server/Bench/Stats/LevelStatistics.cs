@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using SovereignInference.Server.Bench.Targets;
 
 namespace SovereignInference.Server.Bench.Stats;
@@ -46,15 +47,19 @@ internal sealed record LevelStatistics
     public required double? MeanOutputTokens { get; init; }
 
     /// <summary>Time to first token: request sent → first output event.</summary>
+    [JsonPropertyName("ttft_ms")]
     public required LatencySummary? TimeToFirstToken { get; init; }
 
     /// <summary>Inter-token latency: gaps between consecutive output events of one request.</summary>
+    [JsonPropertyName("itl_ms")]
     public required LatencySummary? InterTokenLatency { get; init; }
 
     /// <summary>Time per output token of each request: (end to end − time to first token) ÷ (output tokens − 1).</summary>
+    [JsonPropertyName("tpot_ms")]
     public required LatencySummary? TimePerOutputToken { get; init; }
 
     /// <summary>End to end: request sent → response complete.</summary>
+    [JsonPropertyName("e2e_ms")]
     public required LatencySummary? EndToEnd { get; init; }
 
     public static LevelStatistics From(int concurrency, IReadOnlyList<RequestTrace> traces, long startTimestamp, long endTimestamp)
