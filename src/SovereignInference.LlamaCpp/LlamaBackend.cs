@@ -118,13 +118,49 @@ public sealed class LlamaBackend : IModelBackend
             var context = weights.CreateContext(parameters);
             var tokenizer = new LlamaTokenizer(weights.NativeHandle);
             var runner = new LlamaModelRunner(context, tokenizer.VocabSize, spec.SequenceContextSize, spec.Parallel, spec.BatchSize);
-            return new LoadedModel(runner, tokenizer, weights);
+            LlamaEmbeddingRunner? embeddings;
+            try
+            {
+                embeddings = spec.Embeddings ? CreateEmbeddingRunner(weights, parameters, spec, tokenizer.VocabSize) : null;
+            }
+            catch
+            {
+                runner.Dispose();
+                throw;
+            }
+
+            var constraints = new LlamaConstraintFactory(weights.NativeHandle, tokenizer.VocabSize);
+            return new LoadedModel(runner, tokenizer, weights, constraints, embeddings);
         }
         catch
         {
             weights.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A second context for embeddings: one sequence, mean pooling, and a batch as large as the context so a
+    /// whole input is decoded in one ubatch (pooling needs all of a sequence's tokens at once).
+    /// </summary>
+    private static LlamaEmbeddingRunner CreateEmbeddingRunner(LLamaWeights weights, ModelParams generation, ModelLoadSpec spec, int vocabSize)
+    {
+        var size = (uint)spec.SequenceContextSize;
+        var parameters = new ModelParams(spec.Path)
+        {
+            ContextSize = size,
+            SeqMax = 1,
+            BatchSize = size,
+            UBatchSize = size,
+            GpuLayerCount = generation.GpuLayerCount,
+            FlashAttention = generation.FlashAttention,
+            Threads = generation.Threads,
+            BatchThreads = generation.BatchThreads,
+            Embeddings = true,
+            PoolingType = LLamaPoolingType.Mean,
+        };
+        var context = weights.CreateContext(parameters);
+        return new LlamaEmbeddingRunner(context, vocabSize, weights.EmbeddingSize, spec.SequenceContextSize);
     }
 
     private static string Describe()

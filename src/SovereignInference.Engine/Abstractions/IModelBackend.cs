@@ -22,18 +22,37 @@ public sealed record ModelLoadSpec(
     int GpuLayers,
     bool? FlashAttention,
     string KvType,
-    int Threads);
+    int Threads)
+{
+    /// <summary>Also create an embedding context (mean pooling) for <see cref="LoadedModel.Embeddings"/>.</summary>
+    public bool Embeddings { get; init; }
+}
 
-/// <summary>A model loaded by a backend: its runner (one owner thread) and its thread-safe tokenizer.</summary>
-public sealed class LoadedModel(IModelRunner runner, ITokenizer tokenizer, IDisposable? owner = null) : IDisposable
+/// <summary>
+/// A model loaded by a backend: its runner (one owner thread), its thread-safe tokenizer, and optionally a
+/// grammar constraint factory and an embedding runner (one owner thread, separate from the runner's).
+/// </summary>
+public sealed class LoadedModel(
+    IModelRunner runner,
+    ITokenizer tokenizer,
+    IDisposable? owner = null,
+    IConstraintFactory? constraints = null,
+    IEmbeddingRunner? embeddings = null) : IDisposable
 {
     public IModelRunner Runner { get; } = runner;
 
     public ITokenizer Tokenizer { get; } = tokenizer;
 
+    /// <summary>Builds grammar constraints for this model's vocabulary (null when the backend has none).</summary>
+    public IConstraintFactory? Constraints { get; } = constraints;
+
+    /// <summary>The embedding context, when the model was loaded with <see cref="ModelLoadSpec.Embeddings"/>.</summary>
+    public IEmbeddingRunner? Embeddings { get; } = embeddings;
+
     public void Dispose()
     {
         Runner.Dispose();
+        Embeddings?.Dispose();
         owner?.Dispose();
     }
 }

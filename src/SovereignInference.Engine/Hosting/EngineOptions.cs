@@ -45,6 +45,12 @@ public sealed class EngineOptions
     /// <summary>Decode threads (0 = number of cores).</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Model ids that also serve embeddings (config <c>Sovereign:Embeddings:0=id</c>): each gets a second
+    /// llama.cpp context with mean pooling, owned by its own worker thread.
+    /// </summary>
+    public List<string> Embeddings { get; set; } = [];
+
     /// <summary>Generate a demo model into <see cref="ModelsDir"/> when no model is configured.</summary>
     public bool DemoModelWhenEmpty { get; set; } = true;
 

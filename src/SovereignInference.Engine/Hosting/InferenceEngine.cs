@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
@@ -161,12 +163,41 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Embeds every input with <paramref name="request"/>'s model (one configured in
+    /// <see cref="EngineOptions.Embeddings"/>) and returns L2-normalized vectors in input order. Inputs are
+    /// validated before any native call: InvalidArgument (param <c>input</c>) for no inputs, an empty input or a
+    /// token id outside the vocabulary; PromptTooLong (param <c>input</c>) for an input longer than the
+    /// embedding context; InvalidArgument (param <c>model</c>) for a model not configured for embeddings.
+    /// </summary>
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_draining)
+        {
+            throw new EngineException(EngineErrorCode.ShuttingDown, "the server is shutting down and accepts no new requests");
+        }
+
+        var entry = GetReadyModel(request.Model);
+        var worker = entry.Embedder ?? throw EngineException.Invalid(
+            "model",
+            $"The model '{entry.Id}' is not configured for embeddings; list it in the server's embedding models (config Sovereign:Embeddings:0={entry.Id})");
+        var inputs = TokenizeEmbeddingInputs(request, entry.Tokenizer!, worker.MaxTokens);
+        var vectors = await worker.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
+        return new EmbeddingResult(vectors, inputs.Sum(i => i.Length));
+    }
+
+    /// <summary>Embeds texts; see <see cref="EmbedAsync(EmbeddingRequest, CancellationToken)"/>.</summary>
+    public Task<EmbeddingResult> EmbedAsync(string model, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        EmbedAsync(new EmbeddingRequest { Model = model, Texts = texts }, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         _draining = true;
         foreach (var entry in Models)
         {
             entry.Scheduler?.Dispose();
+            entry.Embedder?.Dispose();
             entry.Loaded?.Dispose();
         }
 
@@ -245,9 +276,105 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             maxNew = context - prompt.Length;
         }
 
-        var sequence = new SequenceRequest(request, prompt, maxNew, new TokenSampler(request.Sampling, vocab, prompt));
-        scheduler.Enqueue(sequence);
+        var sampler = new TokenSampler(request.Sampling, vocab, prompt);
+        var constraint = CreateConstraint(request, entry);
+        var sequence = new SequenceRequest(request, prompt, maxNew, sampler, constraint);
+        try
+        {
+            scheduler.Enqueue(sequence);
+        }
+        catch
+        {
+            sequence.ReleaseConstraint();
+            throw;
+        }
+
         return sequence;
+    }
+
+    /// <summary>Validates the request's grammar in managed code, then builds the model's constraint for it.</summary>
+    private static ValidUtf8Constraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
+    {
+        if (request.Grammar is not { } grammar)
+        {
+            return null;
+        }
+
+        GbnfValidator.Validate(grammar);
+        var factory = entry.Loaded?.Constraints
+            ?? throw EngineException.Invalid("response_format", $"The model '{entry.Id}' does not support structured output (response_format)");
+        return new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
+    }
+
+    private static int[][] TokenizeEmbeddingInputs(EmbeddingRequest request, ITokenizer tokenizer, int maxTokens)
+    {
+        if ((request.Texts is null) == (request.TokenInputs is null))
+        {
+            throw EngineException.Invalid("input", "Give the input either as text or as token ids (exactly one of them)");
+        }
+
+        var count = request.Texts?.Count ?? request.TokenInputs!.Count;
+        if (count == 0)
+        {
+            throw EngineException.Invalid("input", "The input is empty; give at least one text or token list");
+        }
+
+        if (count > EmbeddingRequest.MaxInputs)
+        {
+            throw EngineException.Invalid("input", $"The input has {count} items; at most {EmbeddingRequest.MaxInputs} are accepted");
+        }
+
+        var result = new int[count][];
+        for (var n = 0; n < count; n++)
+        {
+            int[] tokens;
+            if (request.Texts is { } texts)
+            {
+                var text = texts[n];
+                if (string.IsNullOrEmpty(text))
+                {
+                    throw EngineException.Invalid("input", $"Input {n} is an empty string");
+                }
+
+                if (text.Contains('\0', StringComparison.Ordinal))
+                {
+                    throw EngineException.Invalid("input", $"Input {n} contains a NUL character");
+                }
+
+                tokens = tokenizer.Tokenize(text, tokenizer.AddBosByDefault, parseSpecial: false);
+            }
+            else
+            {
+                var ids = request.TokenInputs![n] ?? throw EngineException.Invalid("input", $"Input {n} is null");
+                tokens = new int[ids.Count];
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    if ((uint)ids[i] >= (uint)tokenizer.VocabSize)
+                    {
+                        throw EngineException.Invalid("input", $"Token id {ids[i]} at index {i} of input {n} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
+                    }
+
+                    tokens[i] = ids[i];
+                }
+            }
+
+            if (tokens.Length == 0)
+            {
+                throw EngineException.Invalid("input", $"Input {n} has no tokens");
+            }
+
+            if (tokens.Length > maxTokens)
+            {
+                throw new EngineException(
+                    EngineErrorCode.PromptTooLong,
+                    $"Input {n} has {tokens.Length} tokens but the embedding context holds {maxTokens}",
+                    "input");
+            }
+
+            result[n] = tokens;
+        }
+
+        return result;
     }
 
     private static int[] TokenizePrompt(GenerationRequest request, ITokenizer tokenizer)
@@ -322,7 +449,10 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 _options.GpuLayers,
                 _options.FlashAttn,
                 _options.KvType,
-                _options.Threads));
+                _options.Threads)
+            {
+                Embeddings = _options.Embeddings.Contains(entry.Id, StringComparer.Ordinal),
+            });
             entry.Loaded = loaded;
             entry.Tokenizer = loaded.Tokenizer;
             entry.Scheduler = new ModelScheduler(
@@ -331,6 +461,11 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 loaded.Tokenizer,
                 new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk },
                 _loggerFactory.CreateLogger<ModelScheduler>());
+            if (loaded.Embeddings is { } embeddingRunner)
+            {
+                entry.Embedder = new EmbeddingWorker(entry.Id, embeddingRunner, _options.QueueCapacity, _loggerFactory.CreateLogger<EmbeddingWorker>());
+            }
+
             entry.LoadedAtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             entry.State = ModelState.Ready;
             LogModelReady(_logger, entry.Id, entry.Path, info.Architecture, info.ParameterCount);

@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Scheduling;
 using SovereignInference.Gguf;
 
@@ -34,5 +35,10 @@ public sealed class ModelEntry(string id, string path)
 
     public ITokenizer? Tokenizer { get; internal set; }
 
+    /// <summary>Whether this model serves embeddings (it is listed in <see cref="EngineOptions.Embeddings"/> and loaded).</summary>
+    public bool SupportsEmbeddings => Embedder is not null;
+
     internal LoadedModel? Loaded { get; set; }
+
+    internal EmbeddingWorker? Embedder { get; set; }
 }

@@ -1,3 +1,4 @@
+using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Sampling;
 
 namespace SovereignInference.Engine.Requests;
@@ -31,6 +32,12 @@ public sealed record GenerationRequest
 
     /// <summary>Sampling parameters, private to this request.</summary>
     public SamplingParams Sampling { get; init; } = new();
+
+    /// <summary>
+    /// A grammar the output must match (OpenAI <c>response_format</c>; see <see cref="JsonSchemaGrammar"/>), or null.
+    /// End-of-generation is allowed only once the text is complete under the grammar.
+    /// </summary>
+    public GrammarSpec? Grammar { get; init; }
 
     /// <summary>Who is asking (tenant / API key name), for fairness and audit.</summary>
     public string? User { get; init; }

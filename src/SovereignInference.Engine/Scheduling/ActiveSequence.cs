@@ -21,5 +21,8 @@ internal sealed class ActiveSequence(SequenceRequest request, Slot slot, int reu
 
     public int FedCount { get; set; }
 
+    /// <summary>Copy of this sequence's logits row that its constraint masks (allocated on first use).</summary>
+    public float[]? ConstraintScratch { get; set; }
+
     public bool IsPrefilling => PendingToken < 0;
 }

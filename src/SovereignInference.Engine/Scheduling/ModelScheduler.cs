@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
+using SovereignInference.Engine.Sampling;
 
 namespace SovereignInference.Engine.Scheduling;
 
@@ -295,7 +296,21 @@ public sealed partial class ModelScheduler : IDisposable
             }
 
             var request = seq.Request;
-            var sampled = request.Sampler.Sample(_runner.GetLogits(seq.LogitsIndex));
+            SampledToken sampled;
+            if (request.Constraint is { } constraint)
+            {
+                if (!TrySampleConstrained(seq, constraint, out sampled, out var error))
+                {
+                    LogConstraintFailed(_logger, error, _name);
+                    Finish(i, FinishReason.Error, error);
+                    continue;
+                }
+            }
+            else
+            {
+                sampled = request.Sampler.Sample(_runner.GetLogits(seq.LogitsIndex));
+            }
+
             if (request.FirstTokenAt == 0)
             {
                 request.FirstTokenAt = now;
@@ -306,6 +321,13 @@ public sealed partial class ModelScheduler : IDisposable
             if (endOfGeneration)
             {
                 Finish(i, FinishReason.Stop);
+                continue;
+            }
+
+            if (request.Constraint is { } accepting && !TryAccept(accepting, sampled.Token, out var acceptError))
+            {
+                LogConstraintFailed(_logger, acceptError, _name);
+                Finish(i, FinishReason.Error, acceptError);
                 continue;
             }
 
@@ -320,6 +342,49 @@ public sealed partial class ModelScheduler : IDisposable
         }
     }
 
+    /// <summary>Masks a copy of the logits row with the sequence's constraint and samples from it.</summary>
+    private bool TrySampleConstrained(ActiveSequence seq, ITokenConstraint constraint, out SampledToken sampled, out EngineException error)
+    {
+        var logits = _runner.GetLogits(seq.LogitsIndex);
+        var scratch = seq.ConstraintScratch ??= new float[logits.Length];
+        logits.CopyTo(scratch);
+        try
+        {
+            constraint.Apply(scratch);
+        }
+        catch (EngineException ex)
+        {
+            sampled = default;
+            error = ex;
+            return false;
+        }
+
+        sampled = seq.Request.Sampler.Sample(scratch);
+        if (float.IsNegativeInfinity(scratch[sampled.Token]) || float.IsNaN(scratch[sampled.Token]))
+        {
+            error = new EngineException(EngineErrorCode.BackendFailure, "the grammar allows no token of this model's vocabulary here; generation stopped");
+            return false;
+        }
+
+        error = null!;
+        return true;
+    }
+
+    private static bool TryAccept(ITokenConstraint constraint, int token, out EngineException error)
+    {
+        try
+        {
+            constraint.Accept(token);
+            error = null!;
+            return true;
+        }
+        catch (EngineException ex)
+        {
+            error = ex;
+            return false;
+        }
+    }
+
     private void Admit()
     {
         while (_active.Count < _slots.Length && _admission.Reader.TryRead(out var request))
@@ -327,6 +392,7 @@ public sealed partial class ModelScheduler : IDisposable
             Interlocked.Decrement(ref _queued);
             if (request.IsCancellationRequested)
             {
+                request.ReleaseConstraint();
                 request.Writer.TryWrite(SequenceEvent.Finished(FinishReason.Cancelled));
                 request.Writer.TryComplete();
                 continue;
@@ -401,6 +467,7 @@ public sealed partial class ModelScheduler : IDisposable
             FreeSlot(slot);
         }
 
+        seq.Request.ReleaseConstraint();
         seq.Request.Writer.TryWrite(SequenceEvent.Finished(reason, error));
         seq.Request.Writer.TryComplete();
         Volatile.Write(ref _activeCount, _active.Count);
@@ -434,6 +501,7 @@ public sealed partial class ModelScheduler : IDisposable
         while (_admission.Reader.TryRead(out var request))
         {
             Interlocked.Decrement(ref _queued);
+            request.ReleaseConstraint();
             request.Writer.TryWrite(SequenceEvent.Finished(FinishReason.Cancelled));
             request.Writer.TryComplete();
         }
@@ -441,4 +509,7 @@ public sealed partial class ModelScheduler : IDisposable
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Decode failed on model {Model} for a batch of {Tokens} tokens; its sequences were dropped")]
     private static partial void LogDecodeFailed(ILogger logger, Exception exception, string model, int tokens);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Grammar constraint failed on model {Model}; the sequence was ended with an error")]
+    private static partial void LogConstraintFailed(ILogger logger, Exception exception, string model);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 
@@ -21,13 +22,15 @@ public sealed class SequenceRequest
 
     private int _cancelState;
     private Action? _wake;
+    private ITokenConstraint? _constraint;
 
-    public SequenceRequest(GenerationRequest request, int[] promptTokens, int maxNewTokens, TokenSampler sampler)
+    public SequenceRequest(GenerationRequest request, int[] promptTokens, int maxNewTokens, TokenSampler sampler, ITokenConstraint? constraint = null)
     {
         Request = request;
         PromptTokens = promptTokens;
         MaxNewTokens = maxNewTokens;
         Sampler = sampler;
+        _constraint = constraint;
         EnqueuedAt = Stopwatch.GetTimestamp();
     }
 
@@ -39,6 +42,9 @@ public sealed class SequenceRequest
 
     /// <summary>Owned by the scheduler thread once admitted.</summary>
     internal TokenSampler Sampler { get; }
+
+    /// <summary>The request's grammar, if any. Owned by the scheduler thread once admitted; disposed when the sequence ends.</summary>
+    internal ITokenConstraint? Constraint => _constraint;
 
     public ChannelReader<SequenceEvent> Events => _events.Reader;
 
@@ -64,6 +70,9 @@ public sealed class SequenceRequest
     internal bool FreeCacheOnCancel => Volatile.Read(ref _cancelState) == CancelAndFree;
 
     internal void AttachWake(Action wake) => _wake = wake;
+
+    /// <summary>Disposes the constraint (once); called where the sequence ends, or by the caller when it never got queued.</summary>
+    internal void ReleaseConstraint() => Interlocked.Exchange(ref _constraint, null)?.Dispose();
 
     /// <summary>
     /// Asks the scheduler to drop this sequence. <paramref name="keepCache"/> keeps its KV cells for
