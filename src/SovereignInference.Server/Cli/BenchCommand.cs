@@ -78,6 +78,12 @@ internal static class BenchCommand
             }
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            if (Console.IsOutputRedirected)
+            {
+                // Piped to a file or CI log: no terminal width to fit, so do not wrap the tables at 80 columns.
+                console.Profile.Width = Math.Max(console.Profile.Width, 140);
+            }
+
             try
             {
                 return await BenchApplication.RunAsync(settings, console, result.GetValue(json), cancellationToken);
