@@ -39,8 +39,12 @@ internal static class ServeCommand
         var model = new Option<string[]>("--model") { Description = "A GGUF file to serve (repeatable).", AllowMultipleArgumentsPerToken = false };
         command.Options.Add(model);
         bindings.Add(result => (result.GetValue(model) ?? []).Select((path, i) => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Model:{i}", path)).ToArray());
+        var embeddings = new Option<string[]>("--embeddings") { Description = "Model id that also serves /v1/embeddings (repeatable).", AllowMultipleArgumentsPerToken = false };
+        command.Options.Add(embeddings);
+        bindings.Add(result => (result.GetValue(embeddings) ?? []).Select((id, i) => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Embeddings:{i}", id)).ToArray());
         Add<string>("--http-url", "HttpUrl", "HTTP listen URL (default http://127.0.0.1:8080).");
         Add<string>("--grpc-url", "GrpcUrl", "gRPC listen URL (default http://127.0.0.1:8081).");
+        Add<int?>("--grpc-max-receive-bytes", "GrpcMaxReceiveBytes", "Largest gRPC request message in bytes (default 4194304).");
         Add<int?>("--parallel", "Parallel", "Sequence slots per model (default 4).");
         Add<int?>("--ctx-size", "CtxSize", "Tokens per sequence, prompt + output (default: the model's, capped at 8192).");
         Add<int?>("--batch-size", "BatchSize", "Most tokens per decode call (default 512).");

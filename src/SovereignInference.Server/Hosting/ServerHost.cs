@@ -4,6 +4,7 @@ using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
+using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
 
 namespace SovereignInference.Server.Hosting;
@@ -43,6 +44,7 @@ public static class ServerHost
             sp.GetRequiredService<IModelBackend>(),
             sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<EngineLifetime>();
+        builder.AddSovereignGrpc(serverOptions);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -52,6 +54,7 @@ public static class ServerHost
         var app = builder.Build();
         app.MapHealthEndpoints();
         app.MapModelsEndpoints();
+        app.MapSovereignGrpc();
         return app;
     }
 
@@ -72,7 +75,8 @@ public static class ServerHost
         TestModelGenerator.WriteDemo(Path.Combine(options.ModelsDir, DemoModelFileName));
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    /// <summary>Adds a listener for <paramref name="url"/>; <paramref name="configure"/> sees every ListenOptions it creates.</summary>
+    internal static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, Action<ListenOptions>? configure = null)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
@@ -91,6 +95,8 @@ public static class ServerHost
             {
                 listen.Protocols = protocols == HttpProtocols.Http1AndHttp2 ? HttpProtocols.Http1 : protocols;
             }
+
+            configure?.Invoke(listen);
         }
 
         var host = uri.Host.Trim('[', ']');

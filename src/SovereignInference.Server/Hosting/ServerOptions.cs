@@ -8,6 +8,12 @@ public sealed class ServerOptions
     /// <summary>Where the OpenAI-compatible HTTP API listens. Loopback by default.</summary>
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
 
-    /// <summary>Where the gRPC API listens (HTTP/2). Loopback by default.</summary>
+    /// <summary>
+    /// Where the gRPC API listens: HTTP/2 only, cleartext (h2c) for http://, TLS for https://. Loopback by
+    /// default; an empty value turns the gRPC API off.
+    /// </summary>
     public string GrpcUrl { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>Largest gRPC request message accepted, in bytes; larger ones fail with RESOURCE_EXHAUSTED. Default 4 MiB.</summary>
+    public int GrpcMaxReceiveBytes { get; set; } = 4 * 1024 * 1024;
 }

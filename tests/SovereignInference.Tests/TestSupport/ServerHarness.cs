@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Hosting;
 
 namespace SovereignInference.Tests.TestSupport;
@@ -15,10 +16,11 @@ public sealed class ServerHarness : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServerHarness(WebApplication app, Uri httpBase)
+    private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase)
     {
         _app = app;
         HttpBase = httpBase;
+        GrpcBase = grpcBase;
         Http = new HttpClient { BaseAddress = httpBase, Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -26,6 +28,9 @@ public sealed class ServerHarness : IAsyncDisposable
     public Uri HttpBase { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>Base address of the gRPC API (its own HTTP/2 listener), e.g. http://127.0.0.1:41235; null when it is off.</summary>
+    public Uri? GrpcBase { get; }
 
     public InferenceEngine Engine => _app.Services.GetRequiredService<InferenceEngine>();
 
@@ -71,7 +76,9 @@ public sealed class ServerHarness : IAsyncDisposable
         var app = ServerHost.Build([], values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)));
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var harness = new ServerHarness(app, new Uri(addresses.First() + "/"));
+        var grpcBase = app.Services.GetRequiredService<GrpcListener>().Address;
+        var httpBase = addresses.Select(a => new Uri(a + "/")).First(a => grpcBase is null || a.Port != grpcBase.Port);
+        var harness = new ServerHarness(app, httpBase, grpcBase);
         if (waitUntilReady)
         {
             await EngineHarness.WaitUntilAsync(() => harness.Engine.IsLoadingComplete, TimeSpan.FromSeconds(60), "models loaded");

@@ -1,0 +1,66 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using SovereignInference.Server.Hosting;
+
+namespace SovereignInference.Server.Grpc;
+
+/// <summary>
+/// Wires the gRPC API into the server in two calls: <see cref="AddSovereignGrpc"/> (services, the HTTP/2
+/// listener on Sovereign:GrpcUrl) and <see cref="MapSovereignGrpc"/> (Inference, Health, reflection, and the
+/// rule that gRPC answers only on its own listener and the HTTP API only on the others).
+/// </summary>
+public static class GrpcServiceExtensions
+{
+    public static WebApplicationBuilder AddSovereignGrpc(this WebApplicationBuilder builder, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        var listener = new GrpcListener();
+        builder.Services.AddSingleton(listener);
+        if (string.IsNullOrWhiteSpace(options.GrpcUrl))
+        {
+            return builder;
+        }
+
+        if (options.GrpcMaxReceiveBytes < 1)
+        {
+            throw new InvalidOperationException($"Invalid configuration: Sovereign:GrpcMaxReceiveBytes must be at least 1 (got {options.GrpcMaxReceiveBytes})");
+        }
+
+        listener.Enabled = true;
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.GrpcMaxReceiveBytes;
+            grpc.Interceptors.Add<EngineErrorInterceptor>();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            ServerHost.Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, listen => listener.Attach(listen, options.GrpcUrl)));
+        return builder;
+    }
+
+    public static WebApplication MapSovereignGrpc(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!app.Services.GetRequiredService<GrpcListener>().Enabled)
+        {
+            return app;
+        }
+
+        app.Use(static (context, next) =>
+        {
+            var isGrpcEndpoint = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
+            if (isGrpcEndpoint != GrpcListener.IsGrpcConnection(context))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+        app.MapGrpcService<InferenceService>();
+        app.MapGrpcService<EngineHealthService>();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

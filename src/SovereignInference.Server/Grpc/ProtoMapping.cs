@@ -1,0 +1,208 @@
+using Google.Protobuf.Collections;
+using Google.Protobuf.WellKnownTypes;
+using SovereignInference.Contracts.V1;
+using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Requests;
+using EngineFinish = SovereignInference.Engine.Requests.FinishReason;
+using EngineModelState = SovereignInference.Engine.Hosting.ModelState;
+using EngineSampling = SovereignInference.Engine.Sampling.SamplingParams;
+using ProtoFinish = SovereignInference.Contracts.V1.FinishReason;
+using ProtoModelState = SovereignInference.Contracts.V1.ModelState;
+using ProtoSampling = SovereignInference.Contracts.V1.SamplingParams;
+
+namespace SovereignInference.Server.Grpc;
+
+/// <summary>Proto messages ↔ engine types. Field checks the engine does itself are left to it.</summary>
+internal static class ProtoMapping
+{
+    public static GenerationRequest ToEngine(GenerateRequest request)
+    {
+        string? text = null;
+        IReadOnlyList<int>? tokens = null;
+        switch (request.PromptCase)
+        {
+            case GenerateRequest.PromptOneofCase.Text when request.Text.Length == 0:
+                throw EngineException.Invalid("prompt.text", "prompt.text is empty; give a non-empty text or token ids");
+            case GenerateRequest.PromptOneofCase.Text:
+                text = request.Text;
+                break;
+            case GenerateRequest.PromptOneofCase.Tokens:
+                tokens = request.Tokens.Ids;
+                break;
+            default:
+                throw EngineException.Invalid("prompt", "prompt is required: set prompt.text or prompt.tokens");
+        }
+
+        return WithSampling(request.Sampling) with
+        {
+            Model = request.Model,
+            Prompt = text,
+            PromptTokens = tokens,
+            AddBos = request.HasAddBos ? request.AddBos : null,
+            ParseSpecialTokens = !request.HasParseSpecial || request.ParseSpecial,
+            User = request.User.Length > 0 ? request.User : null,
+        };
+    }
+
+    /// <summary>The request fields SamplingParams carries; Model and the prompt are set by the caller.</summary>
+    public static GenerationRequest WithSampling(ProtoSampling? s)
+    {
+        s ??= new ProtoSampling();
+        var defaults = new EngineSampling();
+        return new GenerationRequest
+        {
+            Model = "",
+            MaxTokens = s.HasMaxTokens ? s.MaxTokens : null,
+            Stop = [.. s.Stop],
+            IgnoreEos = s.IgnoreEos,
+            Sampling = new EngineSampling
+            {
+                Temperature = s.HasTemperature ? s.Temperature : defaults.Temperature,
+                TopK = s.HasTopK ? s.TopK : defaults.TopK,
+                TopP = s.HasTopP ? s.TopP : defaults.TopP,
+                MinP = s.HasMinP ? s.MinP : defaults.MinP,
+                Seed = s.HasSeed ? s.Seed : null,
+                RepeatPenalty = s.HasRepeatPenalty ? s.RepeatPenalty : defaults.RepeatPenalty,
+                RepeatLastN = s.HasRepeatLastN ? s.RepeatLastN : defaults.RepeatLastN,
+                FrequencyPenalty = s.HasFrequencyPenalty ? s.FrequencyPenalty : defaults.FrequencyPenalty,
+                PresencePenalty = s.HasPresencePenalty ? s.PresencePenalty : defaults.PresencePenalty,
+                LogitBias = s.LogitBias.Count > 0 ? new Dictionary<int, float>(s.LogitBias) : null,
+                Logprobs = s.HasLogprobs,
+                TopLogprobs = s.HasLogprobs ? s.Logprobs : 0,
+            },
+        };
+    }
+
+    public static ChatPromptMessage ToEngine(ChatMessage message, int index)
+    {
+        var role = message.Role switch
+        {
+            ChatRole.System => "system",
+            ChatRole.User => "user",
+            ChatRole.Assistant => "assistant",
+            ChatRole.Tool => "tool",
+            _ => throw EngineException.Invalid($"messages[{index}].role", $"messages[{index}].role must be SYSTEM, USER, ASSISTANT or TOOL"),
+        };
+        if (message.Role == ChatRole.Tool && message.ToolCallId.Length == 0)
+        {
+            throw EngineException.Invalid($"messages[{index}].tool_call_id", $"messages[{index}].tool_call_id is required for a TOOL message");
+        }
+
+        return new ChatPromptMessage(
+            role,
+            message.Content,
+            [.. message.ToolCalls.Select(c => new ChatPromptToolCall(c.Id, c.Name, c.ArgumentsJson))],
+            message.ToolCallId.Length > 0 ? message.ToolCallId : null,
+            message.Name.Length > 0 ? message.Name : null);
+    }
+
+    public static ChatPromptTool ToEngine(Tool tool, int index) => tool.Name.Length == 0
+        ? throw EngineException.Invalid($"tools[{index}].name", $"tools[{index}].name is required")
+        : new ChatPromptTool(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
+
+    public static GenerateResponse ToGenerateResponse(GenerationUpdate update, bool logprobs)
+    {
+        var response = new GenerateResponse { Text = update.Text, Final = ToFinal(update) };
+        AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
+        return response;
+    }
+
+    public static ChatResponse ToChatResponse(GenerationUpdate update, bool logprobs)
+    {
+        var response = new ChatResponse { Text = update.Text, Final = ToFinal(update) };
+        AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
+        return response;
+    }
+
+    public static Model ToProto(ModelEntry entry)
+    {
+        var model = new Model
+        {
+            Id = entry.Id,
+            State = entry.State switch
+            {
+                EngineModelState.Pending => ProtoModelState.Pending,
+                EngineModelState.Loading => ProtoModelState.Loading,
+                EngineModelState.Ready => ProtoModelState.Ready,
+                EngineModelState.Failed => ProtoModelState.Failed,
+                _ => ProtoModelState.Unspecified,
+            },
+            Error = entry.Error ?? "",
+            CreatedUnixSeconds = entry.LoadedAtUnixSeconds,
+            SequenceContext = entry.Scheduler?.SequenceContextSize ?? 0,
+            VocabSize = entry.Tokenizer?.VocabSize ?? 0,
+        };
+        if (entry.Info is { } info)
+        {
+            model.Sha256 = info.Sha256 ?? "";
+            model.FileSizeBytes = info.FileSize;
+            model.Quantization = info.Quantization;
+            model.ContextLength = info.ContextLength ?? 0;
+            model.Architecture = info.Architecture;
+            model.ParameterCount = info.ParameterCount;
+        }
+
+        return model;
+    }
+
+    private static void AddTokens(GenerationUpdate update, bool logprobs, RepeatedField<int> ids, RepeatedField<TokenLogprob> probabilities)
+    {
+        foreach (var token in update.Tokens)
+        {
+            ids.Add(token.Token);
+            if (logprobs)
+            {
+                var entry = new TokenLogprob { TokenId = token.Token, Logprob = token.Logprob };
+                foreach (var top in token.TopLogprobs ?? [])
+                {
+                    entry.Top.Add(new TopLogprob { TokenId = top.Token, Logprob = top.Logprob });
+                }
+
+                probabilities.Add(entry);
+            }
+        }
+    }
+
+    private static GenerationFinal? ToFinal(GenerationUpdate update)
+    {
+        if (update.Finish is not { } finish)
+        {
+            return null;
+        }
+
+        var final = new GenerationFinal
+        {
+            FinishReason = finish switch
+            {
+                EngineFinish.Stop => ProtoFinish.Stop,
+                EngineFinish.Length => ProtoFinish.Length,
+                _ => ProtoFinish.Unspecified,
+            },
+            MatchedStop = update.MatchedStop ?? "",
+        };
+        if (update.Usage is { } usage)
+        {
+            final.Usage = new Usage
+            {
+                PromptTokens = usage.PromptTokens,
+                CompletionTokens = usage.CompletionTokens,
+                CachedPromptTokens = usage.CachedPromptTokens,
+                TotalTokens = usage.TotalTokens,
+            };
+        }
+
+        if (update.Timings is { } timings)
+        {
+            final.Timings = new Timings
+            {
+                Queue = Duration.FromTimeSpan(timings.QueueWait),
+                TimeToFirstToken = Duration.FromTimeSpan(timings.TimeToFirstToken),
+                Decode = Duration.FromTimeSpan(timings.Decode),
+            };
+        }
+
+        return final;
+    }
+}
