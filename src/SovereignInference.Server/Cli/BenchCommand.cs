@@ -62,6 +62,11 @@ internal static class BenchCommand
                 errors.Add("give --url or --grpc, not both");
             }
 
+            if (settings.GrpcUrl is not null && !settings.Stream)
+            {
+                errors.Add("--stream false: gRPC Generate always streams");
+            }
+
             if (settings.PromptFile is { } file && !File.Exists(file))
             {
                 errors.Add($"--prompt-file: {file} does not exist");
@@ -84,15 +89,7 @@ internal static class BenchCommand
                 console.Profile.Width = Math.Max(console.Profile.Width, 140);
             }
 
-            try
-            {
-                return await BenchApplication.RunAsync(settings, console, result.GetValue(json), cancellationToken);
-            }
-            catch (NotSupportedException e)
-            {
-                await Console.Error.WriteLineAsync($"bench: {e.Message}");
-                return 2;
-            }
+            return await BenchApplication.RunAsync(settings, console, result.GetValue(json), cancellationToken);
         });
         return command;
     }

@@ -8,13 +8,12 @@ internal static class BenchTargets
     public static IBenchTarget Create(BenchSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.GrpcUrl is not null)
+        var shared = new TargetSettings(settings.Model, settings.ApiKey, settings.Stream, settings.IgnoreEos, settings.Seed, settings.Timeout);
+        if (settings.GrpcUrl is { } grpc)
         {
-            throw new NotSupportedException("the gRPC driver is not in this build yet (it needs the SovereignInference.Contracts project)");
+            return new GrpcGenerateTarget(grpc, shared);
         }
 
-        return new OpenAiCompletionsTarget(
-            settings.Url ?? throw new ArgumentException("--url or --grpc is required", nameof(settings)),
-            new OpenAiCompletionsSettings(settings.Model, settings.ApiKey, settings.Stream, settings.IgnoreEos, settings.Seed, settings.Timeout));
+        return new OpenAiCompletionsTarget(settings.Url ?? throw new ArgumentException("--url or --grpc is required", nameof(settings)), shared);
     }
 }

@@ -15,9 +15,9 @@ internal sealed class OpenAiCompletionsTarget : IBenchTarget
 {
     private readonly HttpClient _http;
     private readonly Uri _completions;
-    private readonly OpenAiCompletionsSettings _settings;
+    private readonly TargetSettings _settings;
 
-    public OpenAiCompletionsTarget(Uri baseUrl, OpenAiCompletionsSettings settings, HttpMessageHandler? handler = null)
+    public OpenAiCompletionsTarget(Uri baseUrl, TargetSettings settings, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentNullException.ThrowIfNull(settings);
@@ -164,6 +164,3 @@ internal sealed class OpenAiCompletionsTarget : IBenchTarget
         return ValueTask.CompletedTask;
     }
 }
-
-/// <summary>What every request of a run shares.</summary>
-internal sealed record OpenAiCompletionsSettings(string Model, string? ApiKey, bool Stream, bool IgnoreEos, long? Seed, TimeSpan Timeout);

@@ -121,14 +121,58 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(JsonValueKind.Null, level.GetProperty("ttft_ms").ValueKind);
     }
 
+    [Fact]
+    public async Task Bench_over_grpc_streams_fixed_length_generations_and_counts_tokens_from_token_ids()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var json = _dir.File("grpc.json");
+
+        var (exit, output, error) = await InvokeAsync(
+            "--grpc", server.GrpcBase!.ToString(), "--model", "scripted", "--concurrency", "1,2", "--requests", "4",
+            "--max-tokens", "8", "--prompt-file", LoopPromptFile(), "--json", json);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.Equal("grpc", report.RootElement.GetProperty("target").GetProperty("transport").GetString());
+        foreach (var level in report.RootElement.GetProperty("levels").EnumerateArray())
+        {
+            Assert.Equal(4, level.GetProperty("succeeded").GetInt32());
+            Assert.Equal(32, level.GetProperty("output_tokens").GetInt64());
+            Assert.True(level.GetProperty("mean_prompt_tokens").GetDouble() >= 2);
+            Assert.Equal(4, level.GetProperty("ttft_ms").GetProperty("count").GetInt64());
+            Assert.InRange(level.GetProperty("itl_ms").GetProperty("count").GetInt64(), 4, 4 * 7);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_model_over_grpc_is_counted_as_grpc_not_found()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var json = _dir.File("grpc.json");
+
+        var (exit, _, _) = await InvokeAsync(
+            "--grpc", server.GrpcBase!.ToString(), "--model", "no-such-model", "--requests", "2", "--max-tokens", "2", "--json", json);
+
+        Assert.Equal(1, exit);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var level = Assert.Single(report.RootElement.GetProperty("levels").EnumerateArray());
+        Assert.Equal(2, level.GetProperty("errors").GetProperty("grpc NotFound").GetInt32());
+        Assert.Contains("no-such-model", level.GetProperty("error_messages").GetProperty("grpc NotFound").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--concurrency", "1,x", "--concurrency")]
     [InlineData("--requests", "0", "--requests")]
     [InlineData("--url", "ftp://host", "--url")]
     [InlineData("--prompt-file", "/no/such/file.txt", "--prompt-file")]
+    [InlineData("--grpc", "http://127.0.0.1:9", "not both")]
     public async Task Bad_arguments_exit_2_naming_the_option(string option, string value, string named)
     {
         string[] args = ["--model", "m", .. option == "--url" ? Array.Empty<string>() : ["--url", "http://127.0.0.1:9"], option, value];
+        if (option == "--grpc")
+        {
+            args = [.. args, "--stream", "false"];
+        }
 
         var (exit, _, error) = await InvokeAsync(args);
 

@@ -9,7 +9,7 @@ namespace SovereignInference.Tests.Server.Bench;
 /// <summary>The HTTP target's wire format and failure mapping (client side; the real server is in <see cref="BenchCommandTests"/>).</summary>
 public sealed class OpenAiCompletionsTargetTests
 {
-    private static readonly OpenAiCompletionsSettings Settings = new("m", "secret", Stream: true, IgnoreEos: true, Seed: 42, TimeSpan.FromSeconds(30));
+    private static readonly TargetSettings Settings = new("m", "secret", Stream: true, IgnoreEos: true, Seed: 42, TimeSpan.FromSeconds(30));
 
     /// <summary>Answers every request with a canned response and keeps the last request.</summary>
     private sealed class CannedHandler(HttpStatusCode status, string body, string contentType) : HttpMessageHandler
