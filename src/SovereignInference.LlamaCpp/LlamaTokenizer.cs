@@ -1,4 +1,5 @@
 using System.Text;
+using LLama;
 using LLama.Native;
 using SovereignInference.Engine.Abstractions;
 
@@ -8,7 +9,7 @@ namespace SovereignInference.LlamaCpp;
 /// The model's vocabulary through llama.cpp. Piece bytes and end-of-generation flags are read once at load,
 /// so the per-token path is a table lookup and never calls native code.
 /// </summary>
-internal sealed class LlamaTokenizer : ITokenizer
+internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
 {
     private readonly SafeLlamaModelHandle _model;
     private readonly byte[][] _pieces;
@@ -58,6 +59,39 @@ internal sealed class LlamaTokenizer : ITokenizer
 
     public string GetPieceText(int token) =>
         (uint)token < (uint)VocabSize ? _model.Vocab.LLamaTokenToString((LLamaToken)token, true) ?? "" : "";
+
+    /// <summary>llama_chat_apply_template with the model's embedded template; null when llama.cpp does not know it.</summary>
+    public string? ApplyChatTemplate(IReadOnlyList<(string Role, string Content)> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (var (role, content) in messages)
+        {
+            // Validated before native code: llama.cpp takes C strings.
+            if (role.Contains('\0', StringComparison.Ordinal) || content.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException("chat messages must not contain NUL characters", nameof(messages));
+            }
+        }
+
+        try
+        {
+            var template = new LLamaTemplate(_model, strict: true) { AddAssistant = true };
+            foreach (var (role, content) in messages)
+            {
+                template.Add(role, content);
+            }
+
+            return Encoding.UTF8.GetString(template.Apply());
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     public bool IsEndOfGeneration(int token) => (uint)token < (uint)_endOfGeneration.Length && _endOfGeneration[token];
 }

@@ -54,6 +54,12 @@ public sealed class EngineOptions
     /// <summary>Generate a demo model into <see cref="ModelsDir"/> when no model is configured.</summary>
     public bool DemoModelWhenEmpty { get; set; } = true;
 
+    /// <summary>
+    /// Fair-share admission weight per user (API key name): admissions per round while several users wait.
+    /// Users not listed weigh 1. The server fills it from Sovereign:ApiKeys:N:Priority.
+    /// </summary>
+    public Dictionary<string, int> UserPriorities { get; set; } = new(StringComparer.Ordinal);
+
     public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0", "f32"];
 
     /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>

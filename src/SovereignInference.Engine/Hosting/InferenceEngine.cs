@@ -5,6 +5,7 @@ using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
+using SovereignInference.Engine.Observability;
 using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
@@ -42,6 +43,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<InferenceEngine>();
         Models = ModelCatalog.Discover(options);
         _byId = Models.Where(m => m.State != ModelState.Failed).ToDictionary(m => m.Id, StringComparer.Ordinal);
+        Telemetry = new EngineTelemetry(() => Models);
     }
 
     /// <summary>Every configured model, in load order, including failed ones.</summary>
@@ -100,13 +102,8 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     /// <summary>Sequences active across all models.</summary>
     public int ActiveSequences => Models.Sum(m => m.Scheduler?.ActiveSequences ?? 0);
 
-    /// <summary>
-    /// Runs one generation and streams its deltas. Validation, tokenization and admission happen before the
-    /// first element is produced, so a bad request throws <see cref="EngineException"/> from the first
-    /// MoveNextAsync. Cancelling <paramref name="cancellationToken"/> removes the sequence from the batch
-    /// within one step and ends the enumeration with <see cref="OperationCanceledException"/>.
-    /// </summary>
-    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(
+    /// <summary>The engine call itself; <see cref="GenerateAsync"/> wraps it with observation and draining.</summary>
+    private async IAsyncEnumerable<GenerationUpdate> GenerateCoreAsync(
         GenerationRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -201,8 +198,13 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             entry.Loaded?.Dispose();
         }
 
+        Telemetry.Dispose();
+        _shutdown.Dispose();
+
         await Task.CompletedTask;
     }
+
+    private int UserWeight(string user) => _options.UserPriorities.TryGetValue(user, out var weight) ? weight : 1;
 
     private static GenerationUpdate Final(SequenceRequest sequence, FinishReason reason, string text, IReadOnlyList<GeneratedToken> tokens, int completionTokens, string? matchedStop)
     {
@@ -459,13 +461,14 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 entry.Id,
                 loaded.Runner,
                 loaded.Tokenizer,
-                new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk },
+                new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk, UserWeight = UserWeight },
                 _loggerFactory.CreateLogger<ModelScheduler>());
             if (loaded.Embeddings is { } embeddingRunner)
             {
                 entry.Embedder = new EmbeddingWorker(entry.Id, embeddingRunner, _options.QueueCapacity, _loggerFactory.CreateLogger<EmbeddingWorker>());
             }
 
+            entry.Scheduler.StepCompleted += step => Telemetry.RecordStep(entry.Id, step);
             entry.LoadedAtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             entry.State = ModelState.Ready;
             LogModelReady(_logger, entry.Id, entry.Path, info.Architecture, info.ParameterCount);

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
@@ -14,7 +13,7 @@ namespace SovereignInference.Engine.Scheduling;
 /// runs <c>step()</c> in a loop: reap cancelled sequences, admit queued requests into free slots (reusing
 /// cached prefixes), plan one batch (a token for every generating sequence first, then prompt chunks under
 /// the prefill budget), decode once, sample per sequence, publish events. Everything else talks to it
-/// through the bounded admission channel, the cancellation flag of each request and the work-item queue.
+/// through the fair admission queue, the cancellation flag of each request and the work-item queue.
 /// </summary>
 public sealed partial class ModelScheduler : IDisposable
 {
@@ -22,7 +21,7 @@ public sealed partial class ModelScheduler : IDisposable
     private readonly ITokenizer _tokenizer;
     private readonly SchedulerOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<SequenceRequest> _admission;
+    private readonly FairAdmissionQueue<SequenceRequest> _admission;
     private readonly ConcurrentQueue<Action> _workItems = new();
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Slot[] _slots;
@@ -45,11 +44,7 @@ public sealed partial class ModelScheduler : IDisposable
         _tokenizer = tokenizer;
         _options = options;
         _logger = logger;
-        _admission = Channel.CreateBounded<SequenceRequest>(new BoundedChannelOptions(options.QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+        _admission = new FairAdmissionQueue<SequenceRequest>(options.QueueCapacity, r => r.Request.User, options.UserWeight);
         _slots = Enumerable.Range(0, runner.MaxSequences).Select(i => new Slot(i)).ToArray();
         _batch = new BatchToken[runner.MaxBatchTokens];
         _thread = new Thread(Run) { IsBackground = true, Name = $"sovereign-decode:{name}" };
@@ -82,9 +77,14 @@ public sealed partial class ModelScheduler : IDisposable
 
         request.AttachWake(Wake);
         Interlocked.Increment(ref _queued);
-        if (!_admission.Writer.TryWrite(request))
+        if (!_admission.TryEnqueue(request))
         {
             Interlocked.Decrement(ref _queued);
+            if (_stopping)
+            {
+                throw new EngineException(EngineErrorCode.ShuttingDown, "the server is shutting down and accepts no new requests");
+            }
+
             throw new EngineException(
                 EngineErrorCode.Overloaded,
                 $"model '{_name}' is overloaded: {_options.QueueCapacity} requests already wait for a slot; retry later",
@@ -127,7 +127,7 @@ public sealed partial class ModelScheduler : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _admission.Writer.TryComplete();
+        _admission.Complete();
         Wake();
         if (Thread.CurrentThread != _thread)
         {
@@ -156,7 +156,7 @@ public sealed partial class ModelScheduler : IDisposable
             Admit();
             if (_active.Count == 0)
             {
-                if (_admission.Reader.Count == 0 && _workItems.IsEmpty)
+                if (_admission.Count == 0 && _workItems.IsEmpty)
                 {
                     _wake.Wait();
                 }
@@ -387,7 +387,7 @@ public sealed partial class ModelScheduler : IDisposable
 
     private void Admit()
     {
-        while (_active.Count < _slots.Length && _admission.Reader.TryRead(out var request))
+        while (_active.Count < _slots.Length && _admission.TryDequeue(out var request))
         {
             Interlocked.Decrement(ref _queued);
             if (request.IsCancellationRequested)
@@ -498,7 +498,7 @@ public sealed partial class ModelScheduler : IDisposable
             Finish(i, FinishReason.Cancelled);
         }
 
-        while (_admission.Reader.TryRead(out var request))
+        while (_admission.TryDequeue(out var request))
         {
             Interlocked.Decrement(ref _queued);
             request.ReleaseConstraint();

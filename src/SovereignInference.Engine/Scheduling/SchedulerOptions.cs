@@ -9,6 +9,12 @@ public sealed record SchedulerOptions
     /// <summary>Most prompt tokens fed per step across all prefilling sequences (chunked prefill).</summary>
     public int PrefillChunkTokens { get; init; } = 256;
 
+    /// <summary>
+    /// Admission weight of a user (API key name) when several wait: admissions per fair-share round.
+    /// Null: every user weighs 1.
+    /// </summary>
+    public Func<string, int>? UserWeight { get; init; }
+
     /// <summary>Retry hint given with Overloaded.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -22,15 +22,10 @@ public static class GrpcServiceExtensions
             return builder;
         }
 
-        if (options.GrpcMaxReceiveBytes < 1)
-        {
-            throw new InvalidOperationException($"Invalid configuration: Sovereign:GrpcMaxReceiveBytes must be at least 1 (got {options.GrpcMaxReceiveBytes})");
-        }
-
         listener.Enabled = true;
         builder.Services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = options.GrpcMaxReceiveBytes;
+            // The receive limit (Sovereign:GrpcMaxReceiveBytes) is set with the other request limits in Security/.
             grpc.Interceptors.Add<EngineErrorInterceptor>();
         });
         builder.Services.AddGrpcReflection();

@@ -2,6 +2,8 @@ using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Chat;
+using ChatMessage = SovereignInference.Contracts.V1.ChatMessage;
+using ChatRole = SovereignInference.Contracts.V1.ChatRole;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;

@@ -2,8 +2,13 @@ using SovereignInference.Engine.Hosting;
 
 namespace SovereignInference.Server.Hosting;
 
-/// <summary>Starts model loading in the background (readiness stays 503 until it is done) and disposes the engine at shutdown.</summary>
-internal sealed class EngineLifetime(InferenceEngine engine) : IHostedService
+/// <summary>
+/// Starts model loading in the background (readiness stays 503 until it is done). At shutdown (SIGTERM)
+/// drains: readiness turns 503 and new requests are refused at once, generations in flight finish for up
+/// to the drain timeout, then the rest are cancelled. The engine itself is disposed with the host, after
+/// Kestrel has finished the last responses.
+/// </summary>
+internal sealed class EngineLifetime(InferenceEngine engine, LifecycleOptions lifecycle) : IHostedLifecycleService
 {
     private Task? _loading;
 
@@ -13,14 +18,24 @@ internal sealed class EngineLifetime(InferenceEngine engine) : IHostedService
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs before any hosted service stops, Kestrel included: it still answers (503) while the engine drains.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         engine.BeginDrain();
+        await engine.DrainAsync(lifecycle.DrainTimeout, cancellationToken);
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
         if (_loading is not null)
         {
             await _loading.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-
-        await engine.DisposeAsync();
     }
 }

@@ -6,6 +6,9 @@ using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
+using SovereignInference.Server.Observability;
+using SovereignInference.Server.Security;
+using SovereignInference.Server.Http.OpenAi;
 
 namespace SovereignInference.Server.Hosting;
 
@@ -45,6 +48,12 @@ public static class ServerHost
             sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<EngineLifetime>();
         builder.AddSovereignGrpc(serverOptions);
+        var lifecycle = section.Get<LifecycleOptions>() ?? new LifecycleOptions();
+        builder.Services.AddSingleton(lifecycle);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = lifecycle.DrainTimeout + TimeSpan.FromSeconds(10));
+        builder.AddSovereignSecurity(engineOptions, serverOptions);
+        builder.AddSovereignObservability();
+        builder.Services.AddOpenAiApi();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -52,8 +61,10 @@ public static class ServerHost
         });
 
         var app = builder.Build();
+        app.UseSovereignSecurity();
+        app.UseSovereignObservability();
         app.MapHealthEndpoints();
-        app.MapModelsEndpoints();
+        app.MapOpenAiEndpoints();
         app.MapSovereignGrpc();
         return app;
     }

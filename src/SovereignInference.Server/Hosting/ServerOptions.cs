@@ -13,7 +13,4 @@ public sealed class ServerOptions
     /// default; an empty value turns the gRPC API off.
     /// </summary>
     public string GrpcUrl { get; set; } = "http://127.0.0.1:8081";
-
-    /// <summary>Largest gRPC request message accepted, in bytes; larger ones fail with RESOURCE_EXHAUSTED. Default 4 MiB.</summary>
-    public int GrpcMaxReceiveBytes { get; set; } = 4 * 1024 * 1024;
 }

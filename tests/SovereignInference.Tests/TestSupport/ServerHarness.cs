@@ -15,6 +15,7 @@ namespace SovereignInference.Tests.TestSupport;
 public sealed class ServerHarness : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase)
     {
@@ -41,7 +42,8 @@ public sealed class ServerHarness : IAsyncDisposable
     /// (e.g. ["Parallel"] = "2"; null removes a default); models default to the scripted test model with id
     /// "scripted" unless a "Model:N" key is given.
     /// </summary>
-    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true)
+    /// <param name="apiKey">Sent as "Authorization: Bearer" by <see cref="Http"/> (servers with keys configured).</param>
+    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true, string? apiKey = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -79,6 +81,10 @@ public sealed class ServerHarness : IAsyncDisposable
         var grpcBase = app.Services.GetRequiredService<GrpcListener>().Address;
         var httpBase = addresses.Select(a => new Uri(a + "/")).First(a => grpcBase is null || a.Port != grpcBase.Port);
         var harness = new ServerHarness(app, httpBase, grpcBase);
+        if (apiKey is not null)
+        {
+            harness.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
         if (waitUntilReady)
         {
             await EngineHarness.WaitUntilAsync(() => harness.Engine.IsLoadingComplete, TimeSpan.FromSeconds(60), "models loaded");
@@ -87,10 +93,21 @@ public sealed class ServerHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>What SIGTERM does: the host stops (drain, then Kestrel), without disposing it yet.</summary>
+    public async Task StopAsync()
+    {
+        _stopped = true;
+        await _app.StopAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _app.StopAsync();
+        if (!_stopped)
+        {
+            await _app.StopAsync();
+        }
+
         await _app.DisposeAsync();
     }
 }

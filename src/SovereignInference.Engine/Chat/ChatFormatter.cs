@@ -1,0 +1,68 @@
+using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Hosting;
+
+namespace SovereignInference.Engine.Chat;
+
+/// <summary>
+/// Renders a conversation for a loaded model: Mistral formats (detected from the GGUF chat template and
+/// vocabulary) by <see cref="MistralChatFormatter"/>, anything else by the backend's own template engine.
+/// Shared by the HTTP and gRPC adapters.
+/// </summary>
+public static class ChatFormatter
+{
+    /// <summary>The Mistral format of a model, or null when its template is something else.</summary>
+    public static MistralTemplateVersion? VersionOf(ModelEntry model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return ChatTemplateDetector.Detect(model.Info?.ChatTemplate, model.Info?.VocabType);
+    }
+
+    /// <exception cref="EngineException">InvalidArgument ("messages" / "tools") when the conversation cannot be rendered.</exception>
+    public static ChatPrompt Format(
+        ModelEntry model,
+        IReadOnlyList<ChatMessage> messages,
+        IReadOnlyList<ToolDefinition>? tools,
+        bool forceToolCall = false,
+        string? forcedFunction = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (VersionOf(model) is { } version)
+        {
+            return MistralChatFormatter.Format(messages, tools, version, forceToolCall, forcedFunction);
+        }
+
+        if (tools is { Count: > 0 } || forceToolCall)
+        {
+            throw EngineException.Invalid("tools", $"tool calling needs a Mistral chat template; the template of model '{model.Id}' is not one");
+        }
+
+        if (messages.Count == 0)
+        {
+            throw EngineException.Invalid("messages", "messages must contain at least one message");
+        }
+
+        var pairs = new List<(string Role, string Content)>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if (m.Role == ChatRole.Tool || m.ToolCalls is { Count: > 0 })
+            {
+                throw EngineException.Invalid("messages", $"messages[{i}] is a tool call or tool result, which the chat template of model '{model.Id}' cannot express");
+            }
+
+            var content = m.Content ?? "";
+            if (content.Contains('\0', StringComparison.Ordinal))
+            {
+                throw EngineException.Invalid("messages", $"messages[{i}].content contains a NUL character");
+            }
+
+            pairs.Add((m.Role.ToString().ToLowerInvariant(), content));
+        }
+
+        var text = (model.Tokenizer as IChatTemplateApplier)?.ApplyChatTemplate(pairs)
+            ?? throw EngineException.Invalid("messages", $"the chat template of model '{model.Id}' is not supported; send a formatted prompt to /v1/completions instead");
+        return new ChatPrompt([new PromptSegment(text, false)], null, false);
+    }
+}

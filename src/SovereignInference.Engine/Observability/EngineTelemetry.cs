@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Scheduling;
+
+namespace SovereignInference.Engine.Observability;
+
+/// <summary>
+/// The engine's measurements, where they originate: a <see cref="System.Diagnostics.Metrics.Meter"/> per engine
+/// (so two engines in one process never mix their numbers) and a shared <see cref="ActivitySource"/> for traces.
+/// Instrument names follow OpenTelemetry style ("sovereign.requests"); the server's Prometheus bridge turns
+/// them into Prometheus names (sovereign_requests_total, ..._seconds). vLLM's vllm:* set is the model.
+/// </summary>
+public sealed class EngineTelemetry : IDisposable
+{
+    /// <summary>Name of the meter and of the activity source.</summary>
+    public const string SourceName = "SovereignInference.Engine";
+
+    /// <summary>Spans: sovereign.generate with children sovereign.queue_wait, sovereign.prefill, sovereign.decode.</summary>
+    public static ActivitySource ActivitySource { get; } = new(SourceName);
+
+    private static readonly double[] LatencyBuckets =
+        [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640];
+
+    private static readonly double[] TokenLatencyBuckets =
+        [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+
+    private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+
+    public EngineTelemetry(Func<IEnumerable<ModelEntry>> models)
+    {
+        Meter = new Meter(SourceName, typeof(EngineTelemetry).Assembly.GetName().Version?.ToString());
+        Requests = Meter.CreateCounter<long>("sovereign.requests", "{request}", "Engine calls finished, by model, status and finish reason.");
+        PromptTokens = Meter.CreateCounter<long>("sovereign.prompt_tokens", "{token}", "Prompt tokens processed.");
+        GenerationTokens = Meter.CreateCounter<long>("sovereign.generation_tokens", "{token}", "Tokens generated.");
+        PrefixCacheHitTokens = Meter.CreateCounter<long>("sovereign.prefix_cache_hit_tokens", "{token}", "Prompt tokens whose KV cells were reused from the prefix cache.");
+        TimeToFirstToken = Meter.CreateHistogram("sovereign.time_to_first_token", "s", "From the call to the first generated token.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        InterTokenLatency = Meter.CreateHistogram("sovereign.inter_token_latency", "s", "Between two consecutive generated tokens of one request.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenLatencyBuckets });
+        EndToEndLatency = Meter.CreateHistogram("sovereign.e2e_request_latency", "s", "From the call to its last update.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        QueueTime = Meter.CreateHistogram("sovereign.request_queue_time", "s", "Time a request waited for a slot.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        BatchSize = Meter.CreateHistogram("sovereign.batch_size", "{sequence}", "Sequences in one decode step (decoding plus prefilling).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        BatchTokens = Meter.CreateHistogram("sovereign.iteration_tokens", "{token}", "Tokens in one decode step (one per decoding sequence plus prompt chunks).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        Meter.CreateObservableGauge("sovereign.num_requests_waiting", () => PerModel(models(), s => s.QueuedRequests), "{request}", "Requests waiting for a slot (queue depth).");
+        Meter.CreateObservableGauge("sovereign.num_requests_running", () => PerModel(models(), s => s.ActiveSequences), "{request}", "Sequences holding a slot.");
+        Meter.CreateObservableGauge("sovereign.kv_cache_usage", () => PerModel(models(), s => s.KvCellsCapacity == 0 ? 0 : (double)s.KvCellsUsed / s.KvCellsCapacity), "1", "Fraction of KV cells in use (1 = full), including cached prefixes.");
+    }
+
+    /// <summary>The meter every instrument of this engine belongs to.</summary>
+    public Meter Meter { get; }
+
+    internal Counter<long> Requests { get; }
+
+    internal Counter<long> PromptTokens { get; }
+
+    internal Counter<long> GenerationTokens { get; }
+
+    internal Counter<long> PrefixCacheHitTokens { get; }
+
+    internal Histogram<double> TimeToFirstToken { get; }
+
+    internal Histogram<double> InterTokenLatency { get; }
+
+    internal Histogram<double> EndToEndLatency { get; }
+
+    internal Histogram<double> QueueTime { get; }
+
+    internal Histogram<int> BatchSize { get; }
+
+    internal Histogram<int> BatchTokens { get; }
+
+    /// <summary>Records one scheduler step of <paramref name="model"/> (runs on the scheduler thread).</summary>
+    internal void RecordStep(string model, StepRecord step)
+    {
+        var tag = new KeyValuePair<string, object?>("model", model);
+        BatchSize.Record(step.DecodeSequences + step.PrefillSequences, tag);
+        BatchTokens.Record(step.DecodeSequences + step.PrefillTokens, tag);
+    }
+
+    public void Dispose() => Meter.Dispose();
+
+    private static IEnumerable<Measurement<T>> PerModel<T>(IEnumerable<ModelEntry> models, Func<ModelScheduler, T> read)
+        where T : struct
+    {
+        foreach (var model in models)
+        {
+            if (model.Scheduler is { } scheduler)
+            {
+                yield return new Measurement<T>(read(scheduler), new KeyValuePair<string, object?>("model", model.Id));
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Serialization;
+
+namespace SovereignInference.Server.Http.OpenAi.Contracts;
+
+/// <summary>A non-streamed chat completion ("chat.completion").</summary>
+internal sealed record ChatCompletionResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("choices")] IReadOnlyList<ChatChoice> Choices,
+    [property: JsonPropertyName("usage")] UsageDto Usage)
+{
+    [JsonPropertyName("object")]
+    public string Object { get; init; } = "chat.completion";
+}
+
+internal sealed record ChatChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("message")] ChatMessageDto Message,
+    [property: JsonPropertyName("logprobs"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs,
+    [property: JsonPropertyName("finish_reason")] string FinishReason);
+
+internal sealed record ChatMessageDto(
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content,
+    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDto>? ToolCalls);
+
+internal sealed record ToolCallDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("function")] FunctionCallDto Function)
+{
+    [JsonPropertyName("type")]
+    public string Type { get; init; } = "function";
+}
+
+internal sealed record FunctionCallDto(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("arguments")] string? Arguments);
+
+/// <summary>One server-sent event of a streamed chat completion ("chat.completion.chunk").</summary>
+internal sealed record ChatCompletionChunk(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("choices")] IReadOnlyList<ChatChunkChoice> Choices,
+    [property: JsonPropertyName("usage")] UsageDto? Usage = null)
+{
+    [JsonPropertyName("object")]
+    public string Object { get; init; } = "chat.completion.chunk";
+}
+
+internal sealed record ChatChunkChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("delta")] ChatDelta Delta,
+    [property: JsonPropertyName("logprobs"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs,
+    [property: JsonPropertyName("finish_reason"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+
+internal sealed record ChatDelta(
+    [property: JsonPropertyName("role")] string? Role = null,
+    [property: JsonPropertyName("content")] string? Content = null,
+    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDeltaDto>? ToolCalls = null);
+
+internal sealed record ToolCallDeltaDto(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("function")] FunctionCallDto Function);
+
+/// <summary>choices[].logprobs of chat completions.</summary>
+internal sealed record ChatLogprobs([property: JsonPropertyName("content")] IReadOnlyList<ChatTokenLogprob> Content);
+
+internal sealed record ChatTokenLogprob(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("logprob")] float Logprob,
+    [property: JsonPropertyName("bytes")] IReadOnlyList<int> Bytes,
+    [property: JsonPropertyName("top_logprobs")] IReadOnlyList<ChatTopLogprob> TopLogprobs);
+
+internal sealed record ChatTopLogprob(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("logprob")] float Logprob,
+    [property: JsonPropertyName("bytes")] IReadOnlyList<int> Bytes);
+
+internal sealed record UsageDto(
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
+    [property: JsonPropertyName("prompt_tokens_details")] PromptTokensDetails PromptTokensDetails)
+{
+    [JsonPropertyName("total_tokens")]
+    public int TotalTokens => PromptTokens + CompletionTokens;
+}
+
+internal sealed record PromptTokensDetails([property: JsonPropertyName("cached_tokens")] int CachedTokens);

@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace SovereignInference.Server.Http.OpenAi.Contracts;
+
+/// <summary>{"error":{"message","type","param","code"}}.</summary>
+internal sealed record ErrorResponse([property: JsonPropertyName("error")] ErrorBody Error);
+
+internal sealed record ErrorBody(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("param"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonPropertyName("code"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
+
+/// <summary>POST /tokenize answer (llama-server style).</summary>
+internal sealed record TokenizeResponse([property: JsonPropertyName("tokens")] IReadOnlyList<int> Tokens);
+
+internal sealed record TokenizeWithPiecesResponse([property: JsonPropertyName("tokens")] IReadOnlyList<TokenPiece> Tokens);
+
+internal sealed record TokenPiece([property: JsonPropertyName("id")] int Id, [property: JsonPropertyName("piece")] string Piece);
+
+/// <summary>POST /detokenize answer.</summary>
+internal sealed record DetokenizeResponse([property: JsonPropertyName("content")] string Content);
+
+/// <summary>An OpenAI model object plus provenance fields.</summary>
+internal sealed record ModelDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("sha256")] string? Sha256,
+    [property: JsonPropertyName("file_size")] long? FileSize,
+    [property: JsonPropertyName("quantization")] string? Quantization,
+    [property: JsonPropertyName("context_length")] long? ContextLength,
+    [property: JsonPropertyName("architecture")] string? Architecture,
+    [property: JsonPropertyName("parameters")] long? Parameters)
+{
+    [JsonPropertyName("object")]
+    public string Object { get; init; } = "model";
+
+    [JsonPropertyName("owned_by")]
+    public string OwnedBy { get; init; } = "sovereign";
+}
+
+internal sealed record ModelListDto([property: JsonPropertyName("data")] IReadOnlyList<ModelDto> Data)
+{
+    [JsonPropertyName("object")]
+    public string Object { get; init; } = "list";
+}

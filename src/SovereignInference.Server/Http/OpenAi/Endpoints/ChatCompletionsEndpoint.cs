@@ -1,0 +1,107 @@
+using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Http.OpenAi.Contracts;
+using SovereignInference.Server.Http.OpenAi.Generation;
+using SovereignInference.Server.Http.OpenAi.Streaming;
+using SovereignInference.Server.Http.OpenAi.Validation;
+
+namespace SovereignInference.Server.Http.OpenAi.Endpoints;
+
+/// <summary>POST /v1/chat/completions: body → chat prompt → n engine requests → chat.completion or SSE chunks.</summary>
+internal static class ChatCompletionsEndpoint
+{
+    public static Task HandleAsync(HttpContext context, InferenceEngine engine) => OpenAiCall.RunAsync(context, async () =>
+    {
+        ChatRequest request;
+        using (var document = await RequestBody.ReadJsonAsync(context))
+        {
+            request = ChatRequest.Parse(document.RootElement);
+        }
+
+        var common = request.Common;
+        var model = engine.GetReadyModel(common.Model);
+        var tokenizer = model.Tokenizer!;
+        var toolsOn = request.Tools.Count > 0 && request.ToolChoice != ToolChoiceMode.None;
+        var force = toolsOn && request.ToolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
+        var prompt = ChatFormatter.Format(model, request.Messages, toolsOn ? request.Tools : null, force, request.ToolName);
+        var tokens = prompt.ToTokens(tokenizer);
+        var toolCallsToken = toolsOn ? ChatPrompt.ToolCallsToken(tokenizer) : -1;
+        var prefill = MistralChatFormatter.ToolCallPrefill(request.ToolName);
+        var choices = Enumerable.Range(0, common.N)
+            .Select(i => new ChatChoiceState(i, tokenizer, toolCallsToken, prompt.ToolCallsOpened, prefill, common.Sampling.Logprobs))
+            .ToArray();
+
+        await using var streams = await ChoiceStreams.StartAsync(
+            engine,
+            [.. Enumerable.Range(0, common.N).Select(i => common.ToRequest(i, tokens, null))],
+            context.RequestAborted);
+
+        var id = UsageTotals.NewId("chatcmpl-");
+        var created = UsageTotals.Now();
+        if (common.Stream)
+        {
+            await StreamAsync(context, streams, choices, id, created, common);
+        }
+        else
+        {
+            await foreach (var update in streams.ReadAllAsync(context.RequestAborted))
+            {
+                if (update.Error is not null)
+                {
+                    throw update.Error;
+                }
+
+                choices[update.Index].Apply(update.Update!);
+            }
+
+            var usage = UsageTotals.Sum(choices.Select(c => (c.Index, c.Usage)), common.N);
+            var response = new ChatCompletionResponse(id, created, common.Model, [.. choices.Select(c => c.ToChoice())], usage);
+            await Results.Json(response, OpenAiJsonContext.Default.ChatCompletionResponse).ExecuteAsync(context);
+        }
+    });
+
+    private static async Task StreamAsync(HttpContext context, ChoiceStreams streams, ChatChoiceState[] choices, string id, long created, CommonParameters common)
+    {
+        var sse = new SseWriter(context);
+        await sse.StartAsync();
+        foreach (var choice in choices)
+        {
+            await sse.WriteAsync(Chunk(new ChatChunkChoice(choice.Index, new ChatDelta("assistant", ""), null, null)), OpenAiJsonContext.Default.ChatCompletionChunk);
+        }
+
+        await foreach (var update in streams.ReadAllAsync(context.RequestAborted))
+        {
+            if (update.Error is not null)
+            {
+                throw update.Error;
+            }
+
+            var choice = choices[update.Index];
+            var step = choice.Apply(update.Update!);
+            if (step.Content.Length > 0 || step.ToolCalls.Count > 0 || step.Logprobs is { Count: > 0 })
+            {
+                var delta = new ChatDelta(
+                    null,
+                    step.Content.Length > 0 || step.ToolCalls.Count == 0 ? step.Content : null,
+                    step.ToolCalls.Count > 0 ? [.. step.ToolCalls.Select(ChatChoiceState.ToDto)] : null);
+                var logprobs = step.Logprobs is { Count: > 0 } lp ? new ChatLogprobs(lp) : null;
+                await sse.WriteAsync(Chunk(new ChatChunkChoice(choice.Index, delta, logprobs, null)), OpenAiJsonContext.Default.ChatCompletionChunk);
+            }
+
+            if (choice.Finish is not null)
+            {
+                await sse.WriteAsync(Chunk(new ChatChunkChoice(choice.Index, new ChatDelta(), null, choice.FinishReasonText)), OpenAiJsonContext.Default.ChatCompletionChunk);
+            }
+        }
+
+        if (common.IncludeUsage)
+        {
+            var usage = UsageTotals.Sum(choices.Select(c => (c.Index, c.Usage)), common.N);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, common.Model, [], usage), OpenAiJsonContext.Default.ChatCompletionChunk);
+        }
+
+        await sse.WriteDoneAsync();
+
+        ChatCompletionChunk Chunk(ChatChunkChoice choice) => new(id, created, common.Model, [choice]);
+    }
+}

@@ -1,0 +1,31 @@
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Http.OpenAi.Contracts;
+using SovereignInference.Server.Http.OpenAi.Errors;
+
+namespace SovereignInference.Server.Http.OpenAi.Endpoints;
+
+/// <summary>GET /v1/models and /v1/models/{id}: OpenAI's model objects plus our provenance fields.</summary>
+internal static class ModelsEndpoints
+{
+    public static IResult List(InferenceEngine engine) =>
+        Results.Json(new ModelListDto([.. engine.Models.Where(m => m.State == ModelState.Ready).Select(ToDto)]), OpenAiJsonContext.Default.ModelListDto);
+
+    public static IResult Get(string id, InferenceEngine engine)
+    {
+        var model = engine.Models.FirstOrDefault(m => m.Id == id && m.State == ModelState.Ready);
+        return model is null
+            ? OpenAiErrorMapper.Result(OpenAiErrorMapper.From(new EngineException(EngineErrorCode.ModelNotFound, $"The model '{id}' does not exist", "model")))
+            : Results.Json(ToDto(model), OpenAiJsonContext.Default.ModelDto);
+    }
+
+    private static ModelDto ToDto(ModelEntry m) => new(
+        m.Id,
+        m.LoadedAtUnixSeconds,
+        m.Info?.Sha256,
+        m.Info?.FileSize,
+        m.Info?.Quantization,
+        m.Info?.ContextLength,
+        m.Info?.Architecture,
+        m.Info?.ParameterCount);
+}

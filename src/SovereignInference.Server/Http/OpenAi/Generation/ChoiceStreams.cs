@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Requests;
+
+namespace SovereignInference.Server.Http.OpenAi.Generation;
+
+/// <summary>One update of one choice, or the failure that ended it.</summary>
+internal readonly record struct ChoiceUpdate(int Index, GenerationUpdate? Update, Exception? Error);
+
+/// <summary>
+/// Runs the engine requests of one API call (n choices, or several prompts) side by side and merges their
+/// updates. <see cref="StartAsync"/> returns only after every request has been admitted and has produced its
+/// first update, so validation and admission errors surface before any response byte is written.
+/// Disposing cancels whatever still runs.
+/// </summary>
+internal sealed class ChoiceStreams : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cts;
+    private readonly IAsyncEnumerator<GenerationUpdate>[] _enumerators;
+    private readonly Channel<ChoiceUpdate> _channel = Channel.CreateUnbounded<ChoiceUpdate>(new UnboundedChannelOptions { SingleReader = true });
+    private Task[] _pumps = [];
+
+    private ChoiceStreams(CancellationTokenSource cts, IAsyncEnumerator<GenerationUpdate>[] enumerators)
+    {
+        _cts = cts;
+        _enumerators = enumerators;
+    }
+
+    public int Count => _enumerators.Length;
+
+    public static async Task<ChoiceStreams> StartAsync(InferenceEngine engine, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var enumerators = requests.Select(r => engine.GenerateAsync(r, cts.Token).GetAsyncEnumerator(cts.Token)).ToArray();
+        var streams = new ChoiceStreams(cts, enumerators);
+        var firsts = enumerators.Select(e => e.MoveNextAsync().AsTask()).ToList();
+        Exception? failure = null;
+        var pending = new List<Task<bool>>(firsts);
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (done.IsFaulted || done.IsCanceled)
+            {
+                var error = done.Exception?.InnerException ?? new OperationCanceledException(cancellationToken);
+                if (failure is null || (failure is not EngineException && error is EngineException))
+                {
+                    failure = error;
+                }
+
+                await cts.CancelAsync();
+            }
+        }
+
+        if (failure is not null)
+        {
+            await streams.DisposeAsync();
+            throw failure;
+        }
+
+        streams._pumps = [.. enumerators.Select((e, i) => streams.PumpAsync(i, e, firsts[i].Result))];
+        _ = Task.WhenAll(streams._pumps).ContinueWith(_ => streams._channel.Writer.TryComplete(), TaskScheduler.Default);
+        return streams;
+    }
+
+    /// <summary>Every update of every choice, in arrival order; a failed choice ends with an update carrying its error.</summary>
+    public async IAsyncEnumerable<ChoiceUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var update in _channel.Reader.ReadAllAsync(cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_pumps);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled pumps end quietly.
+        }
+
+        if (_pumps.Length == 0)
+        {
+            foreach (var e in _enumerators)
+            {
+                try
+                {
+                    await e.DisposeAsync();
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        _cts.Dispose();
+    }
+
+    private async Task PumpAsync(int index, IAsyncEnumerator<GenerationUpdate> enumerator, bool hasFirst)
+    {
+        await Task.Yield();
+        try
+        {
+            var has = hasFirst;
+            while (has)
+            {
+                await _channel.Writer.WriteAsync(new ChoiceUpdate(index, enumerator.Current, null));
+                has = await enumerator.MoveNextAsync();
+            }
+        }
+        catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+        {
+            // The client went away or the call is being disposed.
+        }
+#pragma warning disable CA1031 // the failure is handed to the reader, which reports it to the client
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _channel.Writer.TryWrite(new ChoiceUpdate(index, null, ex));
+        }
+        finally
+        {
+            try
+            {
+                await enumerator.DisposeAsync();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Diagnostics;
+using SovereignInference.Server.Http.OpenAi.Endpoints;
+using SovereignInference.Server.Http.OpenAi.Errors;
+
+namespace SovereignInference.Server.Http.OpenAi;
+
+/// <summary>
+/// The OpenAI-compatible HTTP API in one place. A request travels: Validation/ (body → typed request, 4xx naming
+/// the field) → Chat formatting in the engine → Generation/ (n engine calls merged) → Contracts/ (response JSON)
+/// or Streaming/ (SSE). Errors are mapped once, in Errors/OpenAiErrorMapper.
+/// </summary>
+public static class OpenAiEndpoints
+{
+    /// <summary>Services the endpoints need (the unexpected-error counter).</summary>
+    public static IServiceCollection AddOpenAiApi(this IServiceCollection services) => services.AddSingleton<UnexpectedErrorCounter>();
+
+    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
+    public static WebApplication MapOpenAiEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            var feature = context.Features.Get<IExceptionHandlerFeature>();
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SovereignInference.OpenAi");
+            OpenAiLog.Unexpected(logger, feature?.Error ?? new InvalidOperationException("unknown"), context.Request.Path.Value ?? "");
+            context.RequestServices.GetService<UnexpectedErrorCounter>()?.Increment();
+            await OpenAiErrorMapper.WriteAsync(context, OpenAiErrorMapper.Unexpected());
+        }));
+
+        app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync);
+        app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
+        app.MapGet("/v1/models", ModelsEndpoints.List);
+        app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
+        app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
+        app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        return app;
+    }
+}

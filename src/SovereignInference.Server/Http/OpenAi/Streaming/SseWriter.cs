@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace SovereignInference.Server.Http.OpenAi.Streaming;
+
+/// <summary>
+/// Server-sent events as OpenAI writes them: <c>data: {json}\n\n</c> per event, flushed at once, and
+/// <c>data: [DONE]\n\n</c> at the end. JSON comes from the source-generated serializers, so it is always escaped.
+/// </summary>
+internal sealed class SseWriter
+{
+    private static readonly byte[] Prefix = "data: "u8.ToArray();
+    private static readonly byte[] Separator = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private readonly HttpResponse _response;
+    private readonly CancellationToken _cancellationToken;
+
+    public SseWriter(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _response = context.Response;
+        _cancellationToken = context.RequestAborted;
+    }
+
+    /// <summary>Sends the 200 status and event-stream headers.</summary>
+    public async Task StartAsync()
+    {
+        _response.StatusCode = StatusCodes.Status200OK;
+        _response.ContentType = "text/event-stream";
+        _response.Headers.CacheControl = "no-cache";
+        _response.Headers["X-Accel-Buffering"] = "no";
+        _response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await _response.StartAsync(_cancellationToken);
+    }
+
+    public async Task WriteAsync<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+        await _response.Body.WriteAsync(Prefix, _cancellationToken);
+        await _response.Body.WriteAsync(json, _cancellationToken);
+        await _response.Body.WriteAsync(Separator, _cancellationToken);
+        await _response.Body.FlushAsync(_cancellationToken);
+    }
+
+    public async Task WriteDoneAsync()
+    {
+        await _response.Body.WriteAsync(Done, _cancellationToken);
+        await _response.Body.FlushAsync(_cancellationToken);
+    }
+}

@@ -1,0 +1,257 @@
+using System.Text;
+using System.Text.Json;
+using SovereignInference.Engine.Chat;
+using static SovereignInference.Server.Http.OpenAi.Validation.JsonFields;
+
+namespace SovereignInference.Server.Http.OpenAi.Validation;
+
+/// <summary>How the model may use the tools (OpenAI tool_choice).</summary>
+internal enum ToolChoiceMode { Auto, None, Required, Named }
+
+/// <summary>A validated POST /v1/chat/completions body.</summary>
+internal sealed record ChatRequest(
+    CommonParameters Common,
+    IReadOnlyList<ChatMessage> Messages,
+    IReadOnlyList<ToolDefinition> Tools,
+    ToolChoiceMode ToolChoice,
+    string? ToolName)
+{
+    /// <summary>Chat fields we know but cannot honour; each gets a 400 naming it rather than being silently dropped.</summary>
+    private static readonly string[] Unsupported = ["functions", "function_call", "audio", "prediction", "web_search_options"];
+
+    public static ChatRequest Parse(JsonElement root)
+    {
+        foreach (var field in Unsupported)
+        {
+            if (TryGet(root, field, out _))
+            {
+                throw JsonFields.Unsupported(field, "this server does not implement it");
+            }
+        }
+
+        if (TryGet(root, "modalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array
+            && modalities.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String || m.GetString() != "text"))
+        {
+            throw JsonFields.Unsupported("modalities", "only \"text\" output is available");
+        }
+
+        ResponseFormatMapping.Check(root);
+        var common = CommonParameters.Parse(root, chat: true);
+        var messages = ParseMessages(root);
+        var tools = ParseTools(root);
+        var (choice, name) = ParseToolChoice(root, tools);
+        return new ChatRequest(common, messages, tools, choice, name);
+    }
+
+    private static List<ChatMessage> ParseMessages(JsonElement root)
+    {
+        if (!TryGet(root, "messages", out var array))
+        {
+            throw Invalid("messages", "is required");
+        }
+
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("messages", "must be an array of message objects");
+        }
+
+        var list = new List<ChatMessage>();
+        var i = 0;
+        foreach (var m in array.EnumerateArray())
+        {
+            var path = $"messages[{i}]";
+            if (m.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(path, "must be an object");
+            }
+
+            var roleText = String(m, "role", path + ".role") ?? throw Invalid(path + ".role", "is required");
+            var role = roleText switch
+            {
+                "system" or "developer" => ChatRole.System,
+                "user" => ChatRole.User,
+                "assistant" => ChatRole.Assistant,
+                "tool" => ChatRole.Tool,
+                _ => throw Invalid(path + ".role", $"must be one of system, developer, user, assistant, tool (got '{roleText}')"),
+            };
+            list.Add(new ChatMessage(role, ParseContent(m, path))
+            {
+                Name = String(m, "name", path + ".name"),
+                ToolCallId = String(m, "tool_call_id", path + ".tool_call_id"),
+                ToolCalls = role == ChatRole.Assistant ? ParseToolCalls(m, path) : null,
+            });
+            i++;
+        }
+
+        if (list.Count == 0)
+        {
+            throw Invalid("messages", "must contain at least one message");
+        }
+
+        return list;
+    }
+
+    private static string? ParseContent(JsonElement message, string path)
+    {
+        if (!TryGet(message, "content", out var content))
+        {
+            return null;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString();
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid(path + ".content", "must be a string or an array of content parts");
+        }
+
+        var text = new StringBuilder();
+        var j = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            var partPath = $"{path}.content[{j}]";
+            if (part.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(partPath, "must be a content part object");
+            }
+
+            var type = String(part, "type", partPath + ".type");
+            if (type != "text")
+            {
+                throw JsonFields.Unsupported(partPath + ".type", $"only text content parts are accepted (got '{type}')");
+            }
+
+            if (j > 0)
+            {
+                text.Append('\n');
+            }
+
+            text.Append(String(part, "text", partPath + ".text") ?? throw Invalid(partPath + ".text", "is required"));
+            j++;
+        }
+
+        return text.ToString();
+    }
+
+    private static List<ChatToolCall>? ParseToolCalls(JsonElement message, string path)
+    {
+        if (!TryGet(message, "tool_calls", out var calls))
+        {
+            return null;
+        }
+
+        if (calls.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid(path + ".tool_calls", "must be an array");
+        }
+
+        var list = new List<ChatToolCall>();
+        var k = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            var callPath = $"{path}.tool_calls[{k++}]";
+            if (call.ValueKind != JsonValueKind.Object || !TryGet(call, "function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(callPath, "must be an object with a 'function' object");
+            }
+
+            var id = String(call, "id", callPath + ".id") ?? throw Invalid(callPath + ".id", "is required");
+            var name = String(function, "name", callPath + ".function.name") ?? throw Invalid(callPath + ".function.name", "is required");
+            var arguments = String(function, "arguments", callPath + ".function.arguments") ?? "{}";
+            list.Add(new ChatToolCall(id, name, arguments));
+        }
+
+        return list;
+    }
+
+    private static List<ToolDefinition> ParseTools(JsonElement root)
+    {
+        var list = new List<ToolDefinition>();
+        if (!TryGet(root, "tools", out var tools))
+        {
+            return list;
+        }
+
+        if (tools.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("tools", "must be an array of tool objects");
+        }
+
+        var i = 0;
+        foreach (var tool in tools.EnumerateArray())
+        {
+            var path = $"tools[{i++}]";
+            if (tool.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(path, "must be an object");
+            }
+
+            if (String(tool, "type", path + ".type") is { } type && type != "function")
+            {
+                throw JsonFields.Unsupported(path + ".type", $"only function tools are available (got '{type}')");
+            }
+
+            if (!TryGet(tool, "function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(path + ".function", "is required and must be an object");
+            }
+
+            var name = String(function, "name", path + ".function.name");
+            if (string.IsNullOrEmpty(name))
+            {
+                throw Invalid(path + ".function.name", "is required");
+            }
+
+            string? parameters = null;
+            if (TryGet(function, "parameters", out var schema))
+            {
+                parameters = schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Invalid(path + ".function.parameters", "must be a JSON Schema object");
+            }
+
+            list.Add(new ToolDefinition(name, String(function, "description", path + ".function.description"), parameters));
+        }
+
+        return list;
+    }
+
+    private static (ToolChoiceMode, string?) ParseToolChoice(JsonElement root, List<ToolDefinition> tools)
+    {
+        if (!TryGet(root, "tool_choice", out var choice))
+        {
+            return (ToolChoiceMode.Auto, null);
+        }
+
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            var mode = choice.GetString() switch
+            {
+                "auto" => ToolChoiceMode.Auto,
+                "none" => ToolChoiceMode.None,
+                "required" => ToolChoiceMode.Required,
+                var other => throw Invalid("tool_choice", $"must be \"none\", \"auto\", \"required\" or a named function (got '{other}')"),
+            };
+            if (mode == ToolChoiceMode.Required && tools.Count == 0)
+            {
+                throw Invalid("tool_choice", "is \"required\" but no tools are given");
+            }
+
+            return (mode, null);
+        }
+
+        if (choice.ValueKind != JsonValueKind.Object || !TryGet(choice, "function", out var function) || function.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("tool_choice", "must be a string or {\"type\":\"function\",\"function\":{\"name\":…}}");
+        }
+
+        var name = String(function, "name", "tool_choice.function.name") ?? throw Invalid("tool_choice.function.name", "is required");
+        if (tools.All(t => t.Name != name))
+        {
+            throw Invalid("tool_choice", $"names the function '{name}', which is not among the tools");
+        }
+
+        return (ToolChoiceMode.Named, name);
+    }
+}

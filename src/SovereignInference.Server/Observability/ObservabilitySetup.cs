@@ -1,0 +1,83 @@
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Prometheus;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Observability;
+using SovereignInference.Server.Hosting;
+
+namespace SovereignInference.Server.Observability;
+
+/// <summary>Wires logs, traces, the Prometheus endpoint and the audit log into the server.</summary>
+public static class ObservabilitySetup
+{
+    /// <summary>JSON console logs, OTLP export (only with an endpoint), the Prometheus bridge and the audit log.</summary>
+    public static void AddSovereignObservability(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ObservabilityOptions>() ?? new ObservabilityOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<PrometheusExporter>();
+        builder.Services.AddSingleton<AuditLog>();
+        if (options.JsonLogs)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.IncludeScopes = true;
+            });
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Otlp.Endpoint))
+        {
+            if (!Uri.TryCreate(options.Otlp.Endpoint, UriKind.Absolute, out var endpoint))
+            {
+                throw new InvalidOperationException($"Sovereign:Otlp:Endpoint '{options.Otlp.Endpoint}' is not an absolute URL");
+            }
+
+            var protocol = options.Otlp.Protocol switch
+            {
+                "grpc" => OtlpExportProtocol.Grpc,
+                "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+                _ => throw new InvalidOperationException($"Sovereign:Otlp:Protocol must be 'grpc' or 'http/protobuf' (got '{options.Otlp.Protocol}')"),
+            };
+            void Exporter(OtlpExporterOptions otlp)
+            {
+                otlp.Endpoint = endpoint;
+                otlp.Protocol = protocol;
+            }
+
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("sovereign"))
+                .WithTracing(tracing => tracing
+                    .AddSource(EngineTelemetry.SourceName, "Microsoft.AspNetCore")
+                    .AddOtlpExporter(Exporter))
+                .WithMetrics(metrics => metrics
+                    .AddMeter(EngineTelemetry.SourceName)
+                    .AddOtlpExporter(Exporter));
+        }
+    }
+
+    /// <summary>Maps GET /metrics (behind the API key unless Sovereign:Metrics:AllowAnonymous) and starts the audit log.</summary>
+    public static void UseSovereignObservability(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var engine = app.Services.GetRequiredService<InferenceEngine>();
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        var audit = app.Services.GetRequiredService<AuditLog>();
+        if (audit.IsEnabled)
+        {
+            engine.CaptureCompletionText |= audit.IncludeText;
+            engine.GenerationCompleted += audit.Write;
+        }
+
+        app.MapGet("/metrics", async context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await exporter.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        });
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Observability;
+
+namespace SovereignInference.Server.Security;
+
+/// <summary>
+/// The door of every HTTP route but /health/*: refuses new requests while draining (503), checks
+/// <c>Authorization: Bearer &lt;key&gt;</c> (401 with an OpenAI error body), then applies the key's rate
+/// limits (429 with Retry-After), holding its concurrency permit until the response is complete.
+/// gRPC calls (content-type application/grpc) are left to <see cref="ApiKeyInterceptor"/>.
+/// </summary>
+internal sealed partial class ApiKeyMiddleware(
+    RequestDelegate next,
+    ApiKeyStore keys,
+    KeyRateLimiter limiter,
+    InferenceEngine engine,
+    ObservabilityOptions observability,
+    ILogger<ApiKeyMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase) || IsGrpc(context.Request))
+        {
+            await next(context);
+            return;
+        }
+
+        if (engine.IsDraining)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            await Write(context, StatusCodes.Status503ServiceUnavailable, "The server is shutting down and accepts no new requests", "server_error", "shutting_down");
+            return;
+        }
+
+        if (keys.IsEmpty || (observability.Metrics.AllowAnonymous && path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)))
+        {
+            await next(context);
+            return;
+        }
+
+        var presented = BearerToken(context.Request.Headers.Authorization.ToString());
+        var key = presented is null ? null : keys.Authenticate(presented);
+        if (key is null)
+        {
+            LogRejected(logger, path.Value ?? "", presented is null ? "no bearer token" : "unknown key");
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await Write(
+                context,
+                StatusCodes.Status401Unauthorized,
+                presented is null
+                    ? "You didn't provide an API key. Provide it in an Authorization header: Authorization: Bearer YOUR_KEY"
+                    : "Incorrect API key provided.",
+                "invalid_request_error",
+                "invalid_api_key");
+            return;
+        }
+
+        context.SetApiKeyName(key.Name);
+        using var decision = limiter.Admit(key.Name);
+        if (!decision.IsAdmitted)
+        {
+            context.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await Write(
+                context,
+                StatusCodes.Status429TooManyRequests,
+                decision.Message!,
+                decision.RefusedBy == RateLimitKind.Tokens ? "tokens" : "requests",
+                "rate_limit_exceeded");
+            return;
+        }
+
+        await next(context);
+    }
+
+    /// <summary>The token of an "Authorization: Bearer token" header, or null.</summary>
+    internal static string? BearerToken(string header)
+    {
+        const string Scheme = "Bearer ";
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = header[Scheme.Length..].Trim();
+        return token.Length == 0 ? null : token;
+    }
+
+    private static bool IsGrpc(HttpRequest request) =>
+        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
+
+    private static Task Write(HttpContext context, int status, string message, string type, string code)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers[HeaderNames.CacheControl] = "no-store";
+        return context.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Refused {Path}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string path, string reason);
+}

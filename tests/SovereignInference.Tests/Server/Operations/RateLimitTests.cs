@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using SovereignInference.Server.Security;
+using SovereignInference.Tests.TestSupport;
+using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+
+namespace SovereignInference.Tests.Server.Operations;
+
+/// <summary>Per-key limits: requests per minute, tokens per minute, requests in flight.</summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task A_key_over_its_token_budget_gets_429_with_Retry_After_while_another_key_is_still_served()
+    {
+        await using var server = await ServerHarness.StartAsync(TwoKeys(
+            ("ApiKeys:0:TokensPerMinute", "40"),
+            ("ApiKeys:1:TokensPerMinute", "40")));
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Get("v1/models", AliceKey))).StatusCode);
+
+        // Usage is known when a generation ends: 8 prompt + 40 completion tokens spend alice's 40.
+        var updates = await RunAsync(server.Engine.GenerateAsync(Loop("alice", maxTokens: 40)));
+        Assert.Equal(48, updates[^1].Usage!.TotalTokens);
+        Assert.Equal(0, server.Services.GetRequiredServiceOf<KeyRateLimiter>().TokensAvailable("alice"));
+
+        using var refused = await server.Http.SendAsync(Get("v1/models", AliceKey));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = Assert.Single(refused.Headers.GetValues("Retry-After"));
+        Assert.InRange(int.Parse(retryAfter, System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.Equal("rate_limit_exceeded", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("tokens", body.RootElement.GetProperty("error").GetProperty("type").GetString());
+
+        using var served = await server.Http.SendAsync(Get("v1/models", BobKey));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(40, server.Services.GetRequiredServiceOf<KeyRateLimiter>().TokensAvailable("bob"));
+    }
+
+    [Fact]
+    public async Task A_key_past_its_requests_per_minute_gets_429_and_the_other_key_is_not_affected()
+    {
+        await using var server = await ServerHarness.StartAsync(TwoKeys(("ApiKeys:0:RequestsPerMinute", "3")));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await server.Http.SendAsync(Get("v1/models", AliceKey));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.True(response.Headers.Contains("Retry-After"));
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Get("v1/models", BobKey))).StatusCode);
+    }
+
+    [Fact]
+    public void Concurrency_permits_are_held_until_the_request_ends()
+    {
+        var store = new ApiKeyStore([new ApiKey("alice", new byte[32], 0, 2, 0, 1), new ApiKey("bob", new byte[32], 0, 0, 0, 1)]);
+        using var limiter = new KeyRateLimiter(store);
+
+        var first = limiter.Admit("alice");
+        using var second = limiter.Admit("alice");
+        using var third = limiter.Admit("alice");
+
+        Assert.True(first.IsAdmitted);
+        Assert.True(second.IsAdmitted);
+        Assert.False(third.IsAdmitted);
+        Assert.Equal(RateLimitKind.Concurrency, third.RefusedBy);
+        first.Dispose();
+        using var fourth = limiter.Admit("alice");
+        Assert.True(fourth.IsAdmitted);
+        var unlimited = Enumerable.Range(0, 50).Select(_ => limiter.Admit("bob")).ToList();
+        Assert.All(unlimited, d => Assert.True(d.IsAdmitted));
+        unlimited.ForEach(d => d.Dispose());
+    }
+
+    [Fact]
+    public void Charging_more_tokens_than_remain_empties_the_budget_and_never_goes_below()
+    {
+        var store = new ApiKeyStore([new ApiKey("alice", new byte[32], 0, 0, 100, 1)]);
+        using var limiter = new KeyRateLimiter(store);
+
+        limiter.ChargeTokens("alice", 30);
+        Assert.Equal(70, limiter.TokensAvailable("alice"));
+        using (var admitted = limiter.Admit("alice"))
+        {
+            Assert.True(admitted.IsAdmitted);
+        }
+
+        limiter.ChargeTokens("alice", 500);
+        Assert.Equal(0, limiter.TokensAvailable("alice"));
+        using var refused = limiter.Admit("alice");
+        Assert.Equal(RateLimitKind.Tokens, refused.RefusedBy);
+        Assert.InRange(refused.RetryAfterSeconds, 1, 60);
+    }
+}
+
+internal static class ServiceProviderExtensions
+{
+    public static T GetRequiredServiceOf<T>(this IServiceProvider services)
+        where T : notnull => (T)(services.GetService(typeof(T)) ?? throw new InvalidOperationException($"no {typeof(T)}"));
+}
