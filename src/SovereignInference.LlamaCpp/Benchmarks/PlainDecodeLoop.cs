@@ -11,8 +11,11 @@ namespace SovereignInference.LlamaCpp.Benchmarks;
 /// </summary>
 public static class PlainDecodeLoop
 {
-    /// <summary>Runs <paramref name="prompts"/> one after the other; returns generated tokens and the elapsed time.</summary>
-    public static (int GeneratedTokens, TimeSpan Elapsed) Run(string modelPath, IReadOnlyList<int[]> prompts, int maxTokens, int contextSize, int threads)
+    /// <summary>
+    /// Tokenizes <paramref name="prompts"/> (BOS added, as the server does) and runs them one after the other;
+    /// returns generated tokens and the elapsed time (tokenization excluded).
+    /// </summary>
+    public static (int GeneratedTokens, TimeSpan Elapsed) Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         LlamaBackend.Configure(null, null);
@@ -31,9 +34,10 @@ public static class PlainDecodeLoop
         var handle = context.NativeHandle;
         var vocab = weights.NativeHandle.Vocab.Count;
         var batch = new LLamaBatch();
+        var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
         var generated = 0;
         var started = Stopwatch.GetTimestamp();
-        foreach (var prompt in prompts)
+        foreach (var prompt in tokenized)
         {
             handle.MemoryClear(true);
             batch.Clear();

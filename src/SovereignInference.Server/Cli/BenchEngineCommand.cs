@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SovereignInference.Gguf;
-using SovereignInference.Server.Benchmarks;
+using SovereignInference.Server.Bench.InProcess;
 
 namespace SovereignInference.Server.Cli;
 

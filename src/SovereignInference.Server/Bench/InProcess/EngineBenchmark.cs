@@ -7,8 +7,9 @@ using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.LlamaCpp;
 using SovereignInference.LlamaCpp.Benchmarks;
+using SovereignInference.Server.Bench.Prompts;
 
-namespace SovereignInference.Server.Benchmarks;
+namespace SovereignInference.Server.Bench.InProcess;
 
 /// <summary>
 /// In-process engine throughput at several concurrency levels, beside the plain single-sequence LLamaSharp
@@ -16,6 +17,10 @@ namespace SovereignInference.Server.Benchmarks;
 /// </summary>
 public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxTokens, int threads)
 {
+    // The same synthetic prompts `sovereign bench` sends over HTTP/gRPC (same words, same seed per level and
+    // request), so in-process and server figures measure the same work.
+    private readonly PromptSource _prompts = PromptSource.Synthetic(promptTokens, maxTokens, seed: 1);
+
     public sealed record Row(string Name, int Concurrency, int Requests, int GeneratedTokens, TimeSpan Elapsed)
     {
         public double TokensPerSecond => GeneratedTokens / Elapsed.TotalSeconds;
@@ -23,7 +28,7 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
 
     public Row RunPlainLoop(int requests)
     {
-        var (generated, elapsed) = PlainDecodeLoop.Run(modelPath, Prompts(requests, seed: 1), maxTokens, promptTokens + maxTokens + 8, threads);
+        var (generated, elapsed) = PlainDecodeLoop.Run(modelPath, Prompts(level: 1, requests), maxTokens, ContextSize, threads);
         return new Row("plain LLamaSharp loop", 1, requests, generated, elapsed);
     }
 
@@ -35,7 +40,7 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
             Model = [modelPath],
             Aliases = new() { [Path.GetFileName(modelPath)] = "bench" },
             Parallel = concurrency,
-            CtxSize = promptTokens + maxTokens + 8,
+            CtxSize = ContextSize,
             Threads = threads,
             DemoModelWhenEmpty = false,
         };
@@ -46,7 +51,7 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
             throw new InvalidOperationException(engine.Models[0].Error);
         }
 
-        var prompts = Prompts(requests, seed: 1);
+        var prompts = Prompts(concurrency, requests);
         var next = -1;
         var generated = 0;
         var started = Stopwatch.GetTimestamp();
@@ -58,7 +63,7 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
                 var request = new GenerationRequest
                 {
                     Model = "bench",
-                    PromptTokens = prompts[index],
+                    Prompt = prompts[index],
                     MaxTokens = maxTokens,
                     IgnoreEos = true,
                     Sampling = SamplingParams.Greedy,
@@ -73,22 +78,11 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
         return new Row("engine", concurrency, requests, generated, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>Distinct prompts (no shared prefix beyond BOS, so prefix reuse cannot flatter the engine).</summary>
-    public List<int[]> Prompts(int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            var prompt = new int[promptTokens];
-            prompt[0] = 1;
-            for (var i = 1; i < prompt.Length; i++)
-            {
-                prompt[i] = random.Next(266, 400);
-            }
+    /// <summary>Room for a synthetic prompt (a word can take a few tokens) plus the output.</summary>
+    private int ContextSize => (promptTokens * 4) + maxTokens + 16;
 
-            return prompt;
-        }).ToList();
-    }
+    /// <summary>The prompts of one concurrency level (distinct per request: no shared prefix for the cache to reuse).</summary>
+    public List<string> Prompts(int level, int count) => Enumerable.Range(0, count).Select(i => _prompts.Get(level, i).Text).ToList();
 
     /// <summary>Peak resident set size of this process (VmHWM), in bytes; 0 where /proc is absent.</summary>
     public static long PeakRssBytes()
