@@ -16,9 +16,10 @@ internal static class BenchEngineCommand
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 32 };
         var requestsPerSlot = new Option<int>("--requests-per-slot") { Description = "Requests per concurrency level = max(8, this × level).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
         var command = new Command("bench-engine", "Measure the in-process engine against a plain single-sequence LLamaSharp loop.")
         {
-            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads,
+            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads, json,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -50,7 +51,23 @@ internal static class BenchEngineCommand
 
             Console.WriteLine();
             Console.WriteLine(EngineBenchmark.Table(plain, rows));
-            Console.WriteLine($"peak RSS: {EngineBenchmark.PeakRssBytes() / (1024.0 * 1024.0):0} MiB");
+            var peakRss = EngineBenchmark.PeakRssBytes();
+            Console.WriteLine($"peak RSS: {peakRss / (1024.0 * 1024.0):0} MiB");
+            if (result.GetValue(json) is { } jsonPath)
+            {
+                var document = new
+                {
+                    model = path,
+                    parameters = info.ParameterCount,
+                    quantization = info.Quantization,
+                    threads = result.GetValue(threads),
+                    prompt_words = result.GetValue(promptTokens),
+                    max_tokens = result.GetValue(maxTokens),
+                    peak_rss_bytes = peakRss,
+                    rows = rows.Prepend(plain).Select(r => new { name = r.Name, concurrency = r.Concurrency, requests = r.Requests, generated_tokens = r.GeneratedTokens, seconds = r.Elapsed.TotalSeconds, tokens_per_second = r.TokensPerSecond }),
+                };
+                await File.WriteAllTextAsync(jsonPath, System.Text.Json.JsonSerializer.Serialize(document), cancellationToken);
+            }
             return 0;
         });
         return command;
