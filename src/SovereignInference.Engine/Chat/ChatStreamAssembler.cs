@@ -46,11 +46,11 @@ public sealed class ChatStreamAssembler
     public UsageInfo? Usage { get; private set; }
 
     /// <summary>Why the reply ended: length wins, then tool calls, else stop. Meaningful once <see cref="Finish"/> is set.</summary>
-    public ChatFinishReason FinishReason => Finish switch
+    public ChatFinish FinishReason => Finish switch
     {
-        Requests.FinishReason.Length => ChatFinishReason.Length,
-        _ when HasToolCalls => ChatFinishReason.ToolCalls,
-        _ => ChatFinishReason.Stop,
+        Requests.FinishReason.Length => ChatFinish.Length,
+        _ when HasToolCalls => ChatFinish.ToolCalls,
+        _ => ChatFinish.Stop,
     };
 
     /// <summary>Feeds one engine update; returns what it adds to the reply.</summary>

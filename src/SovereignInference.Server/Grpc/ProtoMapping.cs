@@ -148,7 +148,7 @@ internal static class ProtoMapping
         AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
         if (ToFinal(update) is { } final)
         {
-            if (reply.FinishReason == ChatFinishReason.ToolCalls)
+            if (reply.FinishReason == ChatFinish.ToolCalls)
             {
                 final.FinishReason = ProtoFinish.ToolCalls;
             }

@@ -37,8 +37,8 @@ internal sealed class ChatChoiceState(int index, ITokenizer tokenizer, ChatStrea
 
     public string FinishReasonText => assembler.FinishReason switch
     {
-        ChatFinishReason.Length => "length",
-        ChatFinishReason.ToolCalls => "tool_calls",
+        ChatFinish.Length => "length",
+        ChatFinish.ToolCalls => "tool_calls",
         _ => "stop",
     };
 

@@ -1,7 +1,7 @@
 namespace SovereignInference.Engine.Chat;
 
 /// <summary>Why an assistant reply ended, as chat APIs report it.</summary>
-public enum ChatFinishReason
+public enum ChatFinish
 {
     /// <summary>An end-of-generation token or a stop string ended a text reply.</summary>
     Stop,
