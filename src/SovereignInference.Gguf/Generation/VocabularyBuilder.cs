@@ -14,14 +14,23 @@ public static class VocabularyBuilder
     public static IReadOnlyList<string> ControlTokens { get; } =
         ["[INST]", "[/INST]", "[TOOL_CALLS]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]", "[TOOL_RESULTS]", "[/TOOL_RESULTS]"];
 
-    /// <summary>Common English words built into every generated vocabulary (each with a leading U+2581).</summary>
+    /// <summary>
+    /// Common English words built into every generated vocabulary (each with a leading U+2581), including every word
+    /// `sovereign bench` draws synthetic prompts from, so a synthetic prompt of N words is about N tokens here too.
+    /// </summary>
     public static IReadOnlyList<string> BuiltInWords { get; } =
     [
         "the", "a", "an", "and", "of", "to", "in", "is", "it", "that", "for", "on", "with", "as", "was", "be", "at",
         "by", "this", "are", "or", "not", "you", "I", "we", "he", "she", "they", "can", "will", "do", "have", "from",
         "what", "how", "Hello", "Hi", "world", "yes", "no", "please", "thanks", "help", "today", "model", "tool",
-        "call", "weather", "time", "name", "am", "my", "your", "here", "there", "one", "two", "three", "test",
-        "demo", "tiny", "good", "day",
+        "call", "weather", "time", "name", "am", "my", "your", "here", "there", "one", "two", "three", "test", "demo",
+        "tiny", "good", "day", "his", "which", "but", "had", "were", "their", "all", "her", "has", "been", "if",
+        "more", "when", "would", "who", "so", "people", "year", "man", "life", "hand", "part", "place", "case",
+        "week", "work", "house", "water", "room", "city", "night", "home", "point", "end", "way", "new", "first",
+        "last", "long", "great", "little", "own", "other", "old", "right", "big", "high", "small", "large", "next",
+        "early", "young", "important", "few", "public", "same", "able", "see", "know", "take", "come", "think",
+        "look", "want", "give", "use", "find", "tell", "ask", "seem", "feel", "try", "leave", "keep", "let", "begin",
+        "show",
     ];
 
     /// <summary>Id of the first byte token <c>&lt;0x00&gt;</c>.</summary>

@@ -58,8 +58,12 @@ public sealed class KeyRateLimiter : IDisposable
             }
         }
 
-        using (var budget = _tokens.AttemptAcquire(keyName, 0))
+        // The bucket refills continuously (fractional permits), so "spent" means less than one whole token left;
+        // acquiring zero permits would succeed on any fraction. A refused one-permit attempt consumes nothing
+        // and carries the retry-after.
+        if (_tokens.GetStatistics(keyName) is { CurrentAvailablePermits: < 1 })
         {
+            using var budget = _tokens.AttemptAcquire(keyName, 1);
             if (!budget.IsAcquired)
             {
                 return RateLimitDecision.Refused(RateLimitKind.Tokens, RetryAfter(budget), $"Rate limit reached for key '{keyName}': tokens per minute");

@@ -105,15 +105,19 @@ public sealed class SchedulerBehaviourTests
         var (run, tokens) = StartEndless(harness, cts.Token, promptLength: 3);
         await EngineHarness.WaitUntilAsync(() => Volatile.Read(ref tokens.Value) >= 5, TimeSpan.FromSeconds(10), "5 tokens");
 
+        // Cancel() runs the registration synchronously: when it returns, the sequence's flag is set. Steps
+        // counted from here on may include the one in flight, and no other may still carry the sequence.
+#pragma warning disable CA1849 // synchronous on purpose, see above
+        cts.Cancel();
+#pragma warning restore CA1849
         var stepsBeforeCancel = steps.Count;
-        await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         await EngineHarness.WaitUntilAsync(() => steps.Skip(stepsBeforeCancel).Any(s => s.ActiveSequences == 1), TimeSpan.FromSeconds(5), "a step without the cancelled sequence");
 
         // The step in flight when Cancel ran may still carry it; the one after must not.
         var after = steps.Skip(stepsBeforeCancel).ToArray();
         var stepsWithIt = after.TakeWhile(s => s.ActiveSequences == 2).Count();
-        Assert.InRange(stepsWithIt, 0, 1);
+        Assert.True(stepsWithIt <= 1, $"{stepsWithIt} steps still carried the cancelled sequence: {string.Join(", ", after.Take(8))}");
         var snapshot = await scheduler.SnapshotAsync();
         Assert.Equal(1, snapshot.SlotLengths.Count(l => l > 0));
 
