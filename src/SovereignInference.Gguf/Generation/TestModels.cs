@@ -13,7 +13,7 @@ namespace SovereignInference.Gguf;
 public static class TestModels
 {
     /// <summary>Bump when generated file contents change, to invalidate cached files.</summary>
-    private const string GeneratorVersion = "1";
+    private const string GeneratorVersion = "2";
 
     private static readonly ConcurrentDictionary<string, Lazy<GeneratedModel>> Cache = new(StringComparer.Ordinal);
 

@@ -2,24 +2,26 @@ using System.Text;
 using Grpc.Core;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
-using SovereignInference.Engine.Requests;
+using SovereignInference.Server.Security;
 
 namespace SovereignInference.Server.Grpc;
 
 /// <summary>
-/// sovereign.inference.v1.Inference: a thin adapter over <see cref="InferenceEngine.GenerateAsync"/>.
+/// sovereign.inference.v1.Inference: a thin adapter over <see cref="InferenceEngine.GenerateAsync"/> (Chat through the
+/// engine's <see cref="ChatTurn"/> and <see cref="ChatStreamAssembler"/>, as the HTTP chat endpoint) and
+/// <see cref="InferenceEngine.EmbedAsync(EmbeddingRequest, CancellationToken)"/>.
 /// Engine failures surface as <see cref="EngineException"/> and become statuses in <see cref="EngineErrorInterceptor"/>.
 /// </summary>
-internal sealed class InferenceService(InferenceEngine engine, IEnumerable<IChatPromptFormatter> chatFormatters) : Inference.InferenceBase
+internal sealed class InferenceService(InferenceEngine engine) : Inference.InferenceBase
 {
-    private readonly IChatPromptFormatter? _chatFormatter = chatFormatters.LastOrDefault();
-
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         var logprobs = request.Sampling?.HasLogprobs == true;
-        await foreach (var update in engine.GenerateAsync(ProtoMapping.ToEngine(request), context.CancellationToken))
+        var generation = ProtoMapping.ToEngine(request) with { User = UserOf(context, request.User) };
+        await foreach (var update in engine.GenerateAsync(generation, context.CancellationToken))
         {
             await responseStream.WriteAsync(ProtoMapping.ToGenerateResponse(update, logprobs), context.CancellationToken);
         }
@@ -27,33 +29,28 @@ internal sealed class InferenceService(InferenceEngine engine, IEnumerable<IChat
 
     public override async Task Chat(ChatRequest request, IServerStreamWriter<ChatResponse> responseStream, ServerCallContext context)
     {
-        if (_chatFormatter is null)
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented, "Chat is not available in this build: no chat template formatter is registered; use Generate with a formatted prompt"));
-        }
-
         if (request.Messages.Count == 0)
         {
             throw EngineException.Invalid("messages", "messages must contain at least one message");
         }
 
-        var model = engine.GetReadyModel(request.Model);
         var messages = request.Messages.Select(ProtoMapping.ToEngine).ToList();
         var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
-        var prompt = _chatFormatter.Format(model, messages, tools);
-        var generation = ProtoMapping.WithSampling(request.Sampling) with
+        var grammar = ProtoMapping.ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null);
+        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, tools);
+        var generation = turn.ToRequest(ProtoMapping.WithSampling(request.Sampling) with
         {
-            Model = model.Id,
-            Prompt = prompt,
-            AddBos = false,
-            ParseSpecialTokens = true,
-            User = request.User.Length > 0 ? request.User : null,
-        };
+            Model = request.Model,
+            User = UserOf(context, request.User),
+            Grammar = grammar,
+        });
 
+        var reply = turn.NewAssembler();
         var logprobs = request.Sampling?.HasLogprobs == true;
         await foreach (var update in engine.GenerateAsync(generation, context.CancellationToken))
         {
-            await responseStream.WriteAsync(ProtoMapping.ToChatResponse(update, logprobs), context.CancellationToken);
+            var delta = reply.Apply(update);
+            await responseStream.WriteAsync(ProtoMapping.ToChatResponse(update, delta, reply, logprobs), context.CancellationToken);
         }
     }
 
@@ -93,8 +90,34 @@ internal sealed class InferenceService(InferenceEngine engine, IEnumerable<IChat
         return Task.FromResult(new DetokenizeResponse { Text = Encoding.UTF8.GetString([.. bytes]) });
     }
 
-    public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "Embed is not available yet: the engine has no embedding call in this build"));
+    public override async Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
+    {
+        if (request.HasNormalize && !request.Normalize)
+        {
+            throw EngineException.Invalid("normalize", "normalize = false is not available: vectors are always unit length");
+        }
+
+        if ((request.Inputs.Count > 0) == (request.TokenInputs.Count > 0))
+        {
+            throw EngineException.Invalid("inputs", "set exactly one of inputs (texts) and token_inputs, with at least one entry");
+        }
+
+        var result = await engine.EmbedAsync(
+            new EmbeddingRequest
+            {
+                Model = request.Model,
+                Texts = request.Inputs.Count > 0 ? request.Inputs : null,
+                TokenInputs = request.TokenInputs.Count > 0 ? [.. request.TokenInputs.Select(t => (IReadOnlyList<int>)t.Ids)] : null,
+            },
+            context.CancellationToken);
+        var response = new EmbedResponse { Usage = new Usage { PromptTokens = result.PromptTokens, TotalTokens = result.PromptTokens } };
+        response.Embeddings.AddRange(result.Vectors.Select(v => new Embedding { Values = { v } }));
+        return response;
+    }
+
+    /// <summary>The authenticated key's name when keys are configured; otherwise the request's own user field.</summary>
+    private static string? UserOf(ServerCallContext context, string claimed) =>
+        RequestIdentity.UserFor(context.GetHttpContext(), claimed.Length > 0 ? claimed : null);
 
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListModelsResponse { Models = { engine.Models.Select(ProtoMapping.ToProto) } });

@@ -2,9 +2,8 @@ using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Chat;
-using ChatMessage = SovereignInference.Contracts.V1.ChatMessage;
-using ChatRole = SovereignInference.Contracts.V1.ChatRole;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
 using EngineFinish = SovereignInference.Engine.Requests.FinishReason;
@@ -13,6 +12,11 @@ using EngineSampling = SovereignInference.Engine.Sampling.SamplingParams;
 using ProtoFinish = SovereignInference.Contracts.V1.FinishReason;
 using ProtoModelState = SovereignInference.Contracts.V1.ModelState;
 using ProtoSampling = SovereignInference.Contracts.V1.SamplingParams;
+using ChatMessage = SovereignInference.Contracts.V1.ChatMessage;
+using ChatRole = SovereignInference.Contracts.V1.ChatRole;
+using EngineChatMessage = SovereignInference.Engine.Chat.ChatMessage;
+using EngineChatRole = SovereignInference.Engine.Chat.ChatRole;
+using ProtoToolCallDelta = SovereignInference.Contracts.V1.ToolCallDelta;
 
 namespace SovereignInference.Server.Grpc;
 
@@ -45,6 +49,7 @@ internal static class ProtoMapping
             AddBos = request.HasAddBos ? request.AddBos : null,
             ParseSpecialTokens = !request.HasParseSpecial || request.ParseSpecial,
             User = request.User.Length > 0 ? request.User : null,
+            Grammar = ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null),
         };
     }
 
@@ -77,14 +82,14 @@ internal static class ProtoMapping
         };
     }
 
-    public static ChatPromptMessage ToEngine(ChatMessage message, int index)
+    public static EngineChatMessage ToEngine(ChatMessage message, int index)
     {
         var role = message.Role switch
         {
-            ChatRole.System => "system",
-            ChatRole.User => "user",
-            ChatRole.Assistant => "assistant",
-            ChatRole.Tool => "tool",
+            ChatRole.System => EngineChatRole.System,
+            ChatRole.User => EngineChatRole.User,
+            ChatRole.Assistant => EngineChatRole.Assistant,
+            ChatRole.Tool => EngineChatRole.Tool,
             _ => throw EngineException.Invalid($"messages[{index}].role", $"messages[{index}].role must be SYSTEM, USER, ASSISTANT or TOOL"),
         };
         if (message.Role == ChatRole.Tool && message.ToolCallId.Length == 0)
@@ -92,17 +97,38 @@ internal static class ProtoMapping
             throw EngineException.Invalid($"messages[{index}].tool_call_id", $"messages[{index}].tool_call_id is required for a TOOL message");
         }
 
-        return new ChatPromptMessage(
-            role,
-            message.Content,
-            [.. message.ToolCalls.Select(c => new ChatPromptToolCall(c.Id, c.Name, c.ArgumentsJson))],
-            message.ToolCallId.Length > 0 ? message.ToolCallId : null,
-            message.Name.Length > 0 ? message.Name : null);
+        if (message.ToolCalls.Count > 0 && message.Role != ChatRole.Assistant)
+        {
+            throw EngineException.Invalid($"messages[{index}].tool_calls", $"messages[{index}].tool_calls is allowed on ASSISTANT messages only");
+        }
+
+        for (var k = 0; k < message.ToolCalls.Count; k++)
+        {
+            var call = message.ToolCalls[k];
+            if (call.Id.Length == 0 || call.Name.Length == 0)
+            {
+                throw EngineException.Invalid($"messages[{index}].tool_calls[{k}]", $"messages[{index}].tool_calls[{k}] needs an id and a name");
+            }
+        }
+
+        return new EngineChatMessage(role, message.Content.Length > 0 || message.ToolCalls.Count == 0 ? message.Content : null)
+        {
+            ToolCalls = message.ToolCalls.Count > 0
+                ? [.. message.ToolCalls.Select(c => new ChatToolCall(c.Id, c.Name, c.ArgumentsJson.Length > 0 ? c.ArgumentsJson : "{}"))]
+                : null,
+            ToolCallId = message.ToolCallId.Length > 0 ? message.ToolCallId : null,
+            Name = message.Name.Length > 0 ? message.Name : null,
+        };
     }
 
-    public static ChatPromptTool ToEngine(Tool tool, int index) => tool.Name.Length == 0
+    public static ToolDefinition ToEngine(Tool tool, int index) => tool.Name.Length == 0
         ? throw EngineException.Invalid($"tools[{index}].name", $"tools[{index}].name is required")
-        : new ChatPromptTool(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
+        : new ToolDefinition(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
+
+    /// <summary>The grammar of a response_format oneof: json_object → any JSON object, json_schema → that schema.</summary>
+    public static GrammarSpec? ToGrammar(bool jsonObject, string? jsonSchema) => jsonSchema is not null
+        ? JsonSchemaGrammar.FromSchema(jsonSchema)
+        : jsonObject ? JsonSchemaGrammar.JsonObject() : null;
 
     public static GenerateResponse ToGenerateResponse(GenerationUpdate update, bool logprobs)
     {
@@ -111,10 +137,26 @@ internal static class ProtoMapping
         return response;
     }
 
-    public static ChatResponse ToChatResponse(GenerationUpdate update, bool logprobs)
+    public static ChatResponse ToChatResponse(GenerationUpdate update, ChatDelta delta, ChatStreamAssembler reply, bool logprobs)
     {
-        var response = new ChatResponse { Text = update.Text, Final = ToFinal(update) };
+        var response = new ChatResponse { Text = delta.Content };
+        foreach (var d in delta.ToolCalls)
+        {
+            response.ToolCallDeltas.Add(new ProtoToolCallDelta { Index = d.Index, Id = d.Id ?? "", Name = d.Name ?? "", ArgumentsFragment = d.Arguments });
+        }
+
         AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
+        if (ToFinal(update) is { } final)
+        {
+            if (reply.FinishReason == ChatFinish.ToolCalls)
+            {
+                final.FinishReason = ProtoFinish.ToolCalls;
+            }
+
+            response.Final = final;
+            response.ToolCalls.AddRange(reply.HasToolCalls ? reply.Calls.Select(c => new ToolCall { Id = c.Id, Name = c.Name, ArgumentsJson = c.Arguments }) : []);
+        }
+
         return response;
     }
 

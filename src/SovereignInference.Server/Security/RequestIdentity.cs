@@ -18,5 +18,11 @@ public static class RequestIdentity
         return context.Items.TryGetValue(KeyNameItem, out var name) ? name as string : null;
     }
 
+    /// <summary>
+    /// The <c>GenerationRequest.User</c> of a request: the authenticated key's name when keys are configured
+    /// (a client cannot spend another tenant's budget by naming it), otherwise what the request itself claims.
+    /// </summary>
+    public static string? UserFor(HttpContext? context, string? claimed) => context?.GetApiKeyName() ?? claimed;
+
     internal static void SetApiKeyName(this HttpContext context, string name) => context.Items[KeyNameItem] = name;
 }

@@ -14,7 +14,7 @@ public static class OpenAiEndpoints
     /// <summary>Services the endpoints need (the unexpected-error counter).</summary>
     public static IServiceCollection AddOpenAiApi(this IServiceCollection services) => services.AddSingleton<UnexpectedErrorCounter>();
 
-    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
+    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
     public static WebApplication MapOpenAiEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -29,6 +29,7 @@ public static class OpenAiEndpoints
 
         app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
+        app.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync);
         app.MapGet("/v1/models", ModelsEndpoints.List);
         app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);

@@ -120,19 +120,6 @@ public sealed class GrpcBadInputTests
         await AssertStillServesAsync(client);
     }
 
-    [Fact]
-    public async Task Embed_is_UNIMPLEMENTED_until_the_engine_has_an_embedding_call()
-    {
-        await using var server = await ServerHarness.StartAsync();
-        using var channel = GrpcTestClient.Channel(server);
-        var client = new Inference.InferenceClient(channel);
-
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await client.EmbedAsync(new EmbedRequest { Model = "scripted", Inputs = { "hi" } }));
-
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        await AssertStillServesAsync(client);
-    }
-
     private static async Task AssertStillServesAsync(Inference.InferenceClient client)
     {
         var ok = await GrpcTestClient.ReadAllAsync(client.Generate(GrpcTestClient.Greedy(ScriptedModels.Prompt("[/INST]"))));

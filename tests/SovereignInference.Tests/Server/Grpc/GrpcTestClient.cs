@@ -35,6 +35,28 @@ internal static class GrpcTestClient
             return new GrpcStream(responses);
         }
     }
+
+    public static async Task<GrpcChatStream> ReadAllAsync(AsyncServerStreamingCall<ChatResponse> call)
+    {
+        using (call)
+        {
+            var responses = new List<ChatResponse>();
+            await foreach (var response in call.ResponseStream.ReadAllAsync())
+            {
+                responses.Add(response);
+            }
+
+            return new GrpcChatStream(responses);
+        }
+    }
+
+    /// <summary>A greedy Chat request for <paramref name="model"/>.</summary>
+    public static ChatRequest GreedyChat(string model, params (ChatRole Role, string Content)[] messages) => new()
+    {
+        Model = model,
+        Messages = { messages.Select(m => new ChatMessage { Role = m.Role, Content = m.Content }) },
+        Sampling = new SamplingParams { Temperature = 0 },
+    };
 }
 
 /// <summary>Every response of one Generate stream.</summary>
@@ -43,6 +65,18 @@ internal sealed record GrpcStream(IReadOnlyList<GenerateResponse> Responses)
     public string Text => string.Concat(Responses.Select(r => r.Text));
 
     public IReadOnlyList<int> TokenIds => Responses.SelectMany(r => r.TokenIds).ToArray();
+
+    public GenerationFinal Final => Responses[^1].Final;
+}
+
+/// <summary>Every response of one Chat stream.</summary>
+internal sealed record GrpcChatStream(IReadOnlyList<ChatResponse> Responses)
+{
+    public string Text => string.Concat(Responses.Select(r => r.Text));
+
+    public IReadOnlyList<ToolCallDelta> ToolCallDeltas => Responses.SelectMany(r => r.ToolCallDeltas).ToArray();
+
+    public ChatResponse Last => Responses[^1];
 
     public GenerationFinal Final => Responses[^1].Final;
 }

@@ -39,7 +39,9 @@ public sealed class BadInputTests
         yield return ("logit_bias key not an id", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"logit_bias":{"hello":5}}""")), 400, "logit_bias");
         yield return ("top_logprobs without logprobs", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"top_logprobs":3}""")), 400, "top_logprobs");
         yield return ("stop is a number", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"stop":5}""")), 400, "stop");
-        yield return ("response_format json_schema", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}}""")), 400, "response_format");
+        yield return ("response_format json_schema with an unsupported keyword", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"string","pattern":"a+"}}}}""")), 400, "response_format");
+        yield return ("response_format json_schema without its object", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"response_format":{"type":"json_schema"}}""")), 400, "response_format.json_schema");
+        yield return ("response_format of an unknown type", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"response_format":{"type":"xml"}}""")), 400, "response_format");
         yield return ("legacy functions", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"functions":[]}""")), 400, "functions");
         yield return ("tool_choice names a missing tool", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"tool_choice":{"type":"function","function":{"name":"nope"}}}""")), 400, "tool_choice");
         yield return ("invalid UTF-8", Chat, [.. Utf8("""{"model":"scripted","messages":[{"role":"user","content":" """), 0xC3, 0x28, 0xFF, .. Utf8("\"}]}")], 400, null);

@@ -13,4 +13,6 @@ namespace SovereignInference.Server.Http.OpenAi.Contracts;
 [JsonSerializable(typeof(DetokenizeResponse))]
 [JsonSerializable(typeof(ModelDto))]
 [JsonSerializable(typeof(ModelListDto))]
+[JsonSerializable(typeof(EmbeddingListResponse<float[]>), TypeInfoPropertyName = "EmbeddingListResponseSingleArray")]
+[JsonSerializable(typeof(EmbeddingListResponse<string>), TypeInfoPropertyName = "EmbeddingListResponseString")]
 internal sealed partial class OpenAiJsonContext : JsonSerializerContext;

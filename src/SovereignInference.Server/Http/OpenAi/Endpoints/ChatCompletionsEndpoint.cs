@@ -4,6 +4,8 @@ using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;
 using SovereignInference.Server.Http.OpenAi.Validation;
+using SovereignInference.Server.Security;
+using ChatDelta = SovereignInference.Server.Http.OpenAi.Contracts.ChatDelta;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
@@ -18,22 +20,18 @@ internal static class ChatCompletionsEndpoint
             request = ChatRequest.Parse(document.RootElement);
         }
 
-        var common = request.Common;
+        var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
         var model = engine.GetReadyModel(common.Model);
-        var tokenizer = model.Tokenizer!;
         var toolsOn = request.Tools.Count > 0 && request.ToolChoice != ToolChoiceMode.None;
         var force = toolsOn && request.ToolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
-        var prompt = ChatFormatter.Format(model, request.Messages, toolsOn ? request.Tools : null, force, request.ToolName);
-        var tokens = prompt.ToTokens(tokenizer);
-        var toolCallsToken = toolsOn ? ChatPrompt.ToolCallsToken(tokenizer) : -1;
-        var prefill = MistralChatFormatter.ToolCallPrefill(request.ToolName);
+        var turn = ChatTurn.Prepare(model, request.Messages, toolsOn ? request.Tools : null, force, request.ToolName);
         var choices = Enumerable.Range(0, common.N)
-            .Select(i => new ChatChoiceState(i, tokenizer, toolCallsToken, prompt.ToolCallsOpened, prefill, common.Sampling.Logprobs))
+            .Select(i => new ChatChoiceState(i, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs))
             .ToArray();
 
         await using var streams = await ChoiceStreams.StartAsync(
             engine,
-            [.. Enumerable.Range(0, common.N).Select(i => common.ToRequest(i, tokens, null))],
+            [.. Enumerable.Range(0, common.N).Select(i => turn.ToRequest(common.ToRequest(i, null, null) with { Grammar = request.Grammar }))],
             context.RequestAborted);
 
         var id = UsageTotals.NewId("chatcmpl-");

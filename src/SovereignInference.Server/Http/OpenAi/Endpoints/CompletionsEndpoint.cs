@@ -3,6 +3,7 @@ using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;
 using SovereignInference.Server.Http.OpenAi.Validation;
+using SovereignInference.Server.Security;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
@@ -17,7 +18,7 @@ internal static class CompletionsEndpoint
             request = CompletionRequest.Parse(document.RootElement);
         }
 
-        var common = request.Common;
+        var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
         var model = engine.GetReadyModel(common.Model);
         var tokenizer = model.Tokenizer!;
         var requests = request.Prompts

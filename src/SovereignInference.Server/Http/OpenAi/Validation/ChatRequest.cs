@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Grammar;
 using static SovereignInference.Server.Http.OpenAi.Validation.JsonFields;
 
 namespace SovereignInference.Server.Http.OpenAi.Validation;
@@ -14,7 +15,8 @@ internal sealed record ChatRequest(
     IReadOnlyList<ChatMessage> Messages,
     IReadOnlyList<ToolDefinition> Tools,
     ToolChoiceMode ToolChoice,
-    string? ToolName)
+    string? ToolName,
+    GrammarSpec? Grammar)
 {
     /// <summary>Chat fields we know but cannot honour; each gets a 400 naming it rather than being silently dropped.</summary>
     private static readonly string[] Unsupported = ["functions", "function_call", "audio", "prediction", "web_search_options"];
@@ -35,12 +37,12 @@ internal sealed record ChatRequest(
             throw JsonFields.Unsupported("modalities", "only \"text\" output is available");
         }
 
-        ResponseFormatMapping.Check(root);
+        var grammar = ResponseFormatMapping.Parse(root);
         var common = CommonParameters.Parse(root, chat: true);
         var messages = ParseMessages(root);
         var tools = ParseTools(root);
         var (choice, name) = ParseToolChoice(root, tools);
-        return new ChatRequest(common, messages, tools, choice, name);
+        return new ChatRequest(common, messages, tools, choice, name, grammar);
     }
 
     private static List<ChatMessage> ParseMessages(JsonElement root)
