@@ -2,7 +2,7 @@
 # Regenerates docs/performance.md from measurements taken in this one run.
 #   bash scripts/perf-report.sh
 # Run it on a quiet machine (nothing else compiling or testing): every ratio in the report compares
-# figures measured minutes apart on the same machine. Takes about 10 minutes on 2 cores.
+# figures measured minutes apart on the same machine. Takes about 20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/perf
@@ -38,31 +38,35 @@ stop_server() {
 }
 id_of() { basename "$1" .gguf; }
 
-echo "== in-process engine vs plain LLamaSharp loop"
-"${S[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --json "$out/engine.json"
-
-echo "== server over HTTP and gRPC, one server per level with --parallel equal to the level"
+# Every comparison runs twice: with 2 decode threads (all cores of this machine) and with 1 (one core left
+# for the HTTP stack, the consumer threads and the bench client, which share this machine).
 peak=0
-for c in 1 4 8 16; do
-  requests=$(( c * 2 > 8 ? c * 2 : 8 ))
-  start_server "$MODEL" --parallel $c --ctx-size $(( PROMPT * 4 + MAXTOK + 16 ))
-  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c.json" >/dev/null
-  "${S[@]}" bench --grpc "$GRPC" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/grpc-$c.json" >/dev/null
+for t in 2 1; do
+  echo "== threads $t: in-process engine vs plain LLamaSharp loop"
+  "${S[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --threads $t --json "$out/engine-t$t.json"
+
+  echo "== threads $t: server over HTTP and gRPC, one server per level with --parallel equal to the level"
+  for c in 1 4 8 16; do
+    requests=$(( c * 2 > 16 ? c * 2 : 16 ))
+    start_server "$MODEL" --parallel $c --ctx-size $(( PROMPT * 4 + MAXTOK + 16 )) --threads $t
+    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t.json" >/dev/null
+    "${S[@]}" bench --grpc "$GRPC" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/grpc-$c-t$t.json" >/dev/null
+    stop_server
+    p=$(cat "$out/last-peak-kib"); [ "$p" -gt "$peak" ] && peak=$p
+  done
+
+  echo "== threads $t: a 1,024-token prompt arriving while 8 streams decode (chunked prefill) vs alone"
+  start_server "$MODEL" --parallel 9 --ctx-size 1200 --prefill-chunk 64 --threads $t
+  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null
+  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-alone-t$t.json" >/dev/null
+  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-during-t$t.json" >/dev/null &
+  streams=$!
+  sleep 6
+  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during-t$t.json" >/dev/null
+  wait $streams
   stop_server
-  p=$(cat "$out/last-peak-kib"); [ "$p" -gt "$peak" ] && peak=$p
 done
 echo "$peak" >"$out/server-peak-kib"
-
-echo "== a 1,024-token prompt arriving while 8 streams decode (chunked prefill) vs alone"
-start_server "$MODEL" --parallel 9 --ctx-size 1200 --prefill-chunk 64
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone.json" >/dev/null
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-alone.json" >/dev/null
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-during.json" >/dev/null &
-streams=$!
-sleep 6
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during.json" >/dev/null
-wait $streams
-stop_server
 
 echo "== memory: RSS after 100 and after 10,000 requests (demo model)"
 start_server "$DEMO" --parallel 8 --ctx-size 256

@@ -14,7 +14,7 @@ internal static class BenchEngineCommand
         var concurrency = new Option<string>("--concurrency") { Description = "Comma-separated levels.", DefaultValueFactory = _ => "1,4,8,16" };
         var promptTokens = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 64 };
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 32 };
-        var requestsPerSlot = new Option<int>("--requests-per-slot") { Description = "Requests per concurrency level = max(8, this × level).", DefaultValueFactory = _ => 2 };
+        var requestsPerSlot = new Option<int>("--requests-per-slot") { Description = "Requests per concurrency level = max(16, this × level).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
         var command = new Command("bench-engine", "Measure the in-process engine against a plain single-sequence LLamaSharp loop.")
@@ -39,12 +39,12 @@ internal static class BenchEngineCommand
             var bench = new EngineBenchmark(path, result.GetValue(promptTokens), result.GetValue(maxTokens), result.GetValue(threads));
             var levels = result.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
-            var plain = bench.RunPlainLoop(8);
+            var plain = bench.RunPlainLoop(16);
             Console.WriteLine($"plain loop: {plain.TokensPerSecond:0.0} tok/s");
             var rows = new List<EngineBenchmark.Row>();
             foreach (var level in levels)
             {
-                var row = await bench.RunEngineAsync(level, Math.Max(8, result.GetValue(requestsPerSlot) * level));
+                var row = await bench.RunEngineAsync(level, Math.Max(16, result.GetValue(requestsPerSlot) * level));
                 Console.WriteLine($"engine x{level}: {row.TokensPerSecond:0.0} tok/s");
                 rows.Add(row);
             }
