@@ -16,7 +16,7 @@ DEMO=$out/demo.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m
 [ -f "$DEMO" ] || "${S[@]}" make-model --out "$DEMO" --preset demo
 PROMPT=64
-MAXTOK=32
+MAXTOK=128
 HTTP=http://127.0.0.1:18180
 GRPC=http://127.0.0.1:18181
 server_pid=""

@@ -17,9 +17,10 @@ internal static class BenchEngineCommand
         var requestsPerSlot = new Option<int>("--requests-per-slot") { Description = "Requests per concurrency level = max(16, this × level).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
+        var measure = new Option<string?>("--measure") { Description = "Internal: run one measurement (plain, or engine:C) in this process and print it.", Hidden = true };
         var command = new Command("bench-engine", "Measure the in-process engine against a plain single-sequence LLamaSharp loop.")
         {
-            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads, json,
+            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads, json, measure,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -39,19 +40,39 @@ internal static class BenchEngineCommand
             var bench = new EngineBenchmark(path, result.GetValue(promptTokens), result.GetValue(maxTokens), result.GetValue(threads));
             var levels = result.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
-            var plain = bench.RunPlainLoop(16);
+            if (result.GetValue(measure) is { } one)
+            {
+                // Child process: one measurement, reported on one line the parent reads.
+                var measured = one == "plain"
+                    ? bench.RunPlainLoop(16)
+                    : await bench.RunEngineAsync(int.Parse(one["engine:".Length..], CultureInfo.InvariantCulture), Math.Max(16, result.GetValue(requestsPerSlot) * int.Parse(one["engine:".Length..], CultureInfo.InvariantCulture)));
+                Console.WriteLine(FormattableString.Invariant($"{RowPrefix}{measured.Name}|{measured.Concurrency}|{measured.Requests}|{measured.GeneratedTokens}|{measured.Elapsed.Ticks}|{EngineBenchmark.PeakRssBytes()}"));
+                return 0;
+            }
+
+            // Every measurement runs in a fresh process of its own: two llama.cpp contexts driven from two threads of
+            // one process (each with its own OpenMP team) slow each other down, which would skew the comparison.
+            var childArgs = new List<string> { "bench-engine", "--model", path, "--prompt-tokens", $"{result.GetValue(promptTokens)}", "--max-tokens", $"{result.GetValue(maxTokens)}", "--requests-per-slot", $"{result.GetValue(requestsPerSlot)}", "--threads", $"{result.GetValue(threads)}" };
+            long peakRss = 0;
+            async Task<EngineBenchmark.Row> Child(string what)
+            {
+                var (row, rss) = await RunChildAsync([.. childArgs, "--measure", what], cancellationToken);
+                peakRss = Math.Max(peakRss, rss);
+                return row;
+            }
+
+            var plain = await Child("plain");
             Console.WriteLine($"plain loop: {plain.TokensPerSecond:0.0} tok/s");
             var rows = new List<EngineBenchmark.Row>();
             foreach (var level in levels)
             {
-                var row = await bench.RunEngineAsync(level, Math.Max(16, result.GetValue(requestsPerSlot) * level));
+                var row = await Child($"engine:{level}");
                 Console.WriteLine($"engine x{level}: {row.TokensPerSecond:0.0} tok/s");
                 rows.Add(row);
             }
 
             Console.WriteLine();
             Console.WriteLine(EngineBenchmark.Table(plain, rows));
-            var peakRss = EngineBenchmark.PeakRssBytes();
             Console.WriteLine($"peak RSS: {peakRss / (1024.0 * 1024.0):0} MiB");
             if (result.GetValue(json) is { } jsonPath)
             {
@@ -71,5 +92,30 @@ internal static class BenchEngineCommand
             return 0;
         });
         return command;
+    }
+
+    private const string RowPrefix = "BENCH-ROW ";
+
+    private static async Task<(EngineBenchmark.Row Row, long PeakRss)> RunChildAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(BenchEngineCommand).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(RowPrefix, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"bench-engine child {string.Join(' ', args)} exited {process.ExitCode} without a result:\n{output}");
+        var f = line[RowPrefix.Length..].Trim().Split('|');
+        var row = new EngineBenchmark.Row(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), TimeSpan.FromTicks(long.Parse(f[4], CultureInfo.InvariantCulture)));
+        return (row, long.Parse(f[5], CultureInfo.InvariantCulture));
     }
 }
