@@ -16,15 +16,7 @@ namespace SovereignInference.Tests.Grammar;
 public sealed class GrammarGenerationTests : IAsyncLifetime
 {
     private const string Model = "tiny";
-    private const string PersonSchema = """
-        {"type":"object",
-         "properties":{
-           "name":{"type":"string","maxLength":8},
-           "age":{"type":"integer"},
-           "tags":{"type":"array","items":{"enum":["red","green","blue"]},"maxItems":3}},
-         "required":["name","age","tags"],
-         "additionalProperties":false}
-        """;
+    private const string PersonSchema = MiniSchemaValidator.PersonSchema;
 
     private EngineHarness _harness = null!;
 

@@ -8,6 +8,17 @@ namespace SovereignInference.Tests.Grammar;
 /// </summary>
 internal static class MiniSchemaValidator
 {
+    /// <summary>The schema the grammar and response_format tests generate against: short enough to finish, rich enough to check.</summary>
+    public const string PersonSchema = """
+        {"type":"object",
+         "properties":{
+           "name":{"type":"string","maxLength":8},
+           "age":{"type":"integer"},
+           "tags":{"type":"array","items":{"enum":["red","green","blue"]},"maxItems":3}},
+         "required":["name","age","tags"],
+         "additionalProperties":false}
+        """;
+
     public static List<string> Validate(JsonElement schema, JsonElement value, string path = "$")
     {
         var errors = new List<string>();

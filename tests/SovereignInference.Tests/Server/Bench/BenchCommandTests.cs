@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using SovereignInference.Server.Cli;
 using SovereignInference.Tests.TestSupport;
@@ -9,35 +8,11 @@ namespace SovereignInference.Tests.Server.Bench;
 public sealed class BenchCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly TextWriter _originalOut = Console.Out;
-    private readonly TextWriter _originalError = Console.Error;
 
-    public void Dispose()
-    {
-        Console.SetOut(_originalOut);
-        Console.SetError(_originalError);
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 
-    private async Task<(int ExitCode, string Out, string Error)> InvokeAsync(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(BenchCommand.Create());
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var exit = await root.Parse(["bench", .. args]).InvokeAsync();
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(_originalOut);
-            Console.SetError(_originalError);
-        }
-    }
+    private static Task<(int ExitCode, string Out, string Error)> InvokeAsync(params string[] args) =>
+        CommandLineRunner.InvokeAsync([BenchCommand.Create()], ["bench", .. args]);
 
     /// <summary>A prompt whose last token is "▁loop": the scripted model then says " a b a b ..." forever.</summary>
     private string LoopPromptFile()

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Gguf;
 using SovereignInference.Server.Cli;
@@ -11,35 +10,11 @@ namespace SovereignInference.Tests.Server.Cli;
 public sealed class CliCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly TextWriter _originalOut = Console.Out;
-    private readonly TextWriter _originalError = Console.Error;
 
-    public void Dispose()
-    {
-        Console.SetOut(_originalOut);
-        Console.SetError(_originalError);
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 
-    private static RootCommand Root()
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(MakeModelCommand.Create());
-        root.Subcommands.Add(ModelsCommand.Create());
-        return root;
-    }
-
-    private (int ExitCode, string Out, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        var exit = Root().Parse(args).Invoke();
-        Console.SetOut(_originalOut);
-        Console.SetError(_originalError);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int ExitCode, string Out, string Error) Invoke(params string[] args) =>
+        CommandLineRunner.InvokeAsync([MakeModelCommand.Create(), ModelsCommand.Create()], args).GetAwaiter().GetResult();
 
     [Fact]
     public void Make_model_writes_a_valid_gguf_and_inspect_prints_what_it_is()

@@ -17,15 +17,7 @@ namespace SovereignInference.Tests.Server.OpenAi;
 /// </summary>
 public sealed class ResponseFormatTests
 {
-    private const string PersonSchema = """
-        {"type":"object",
-         "properties":{
-           "name":{"type":"string","maxLength":8},
-           "age":{"type":"integer"},
-           "tags":{"type":"array","items":{"enum":["red","green","blue"]},"maxItems":3}},
-         "required":["name","age","tags"],
-         "additionalProperties":false}
-        """;
+    private const string PersonSchema = MiniSchemaValidator.PersonSchema;
 
     private static Task<ServerHarness> StartTinyAsync()
     {
