@@ -17,7 +17,8 @@ public sealed class FairShareTests
         const int Flood = 20;
 
         // Starting each enumeration enqueues it synchronously, so the whole flood is queued before bob arrives.
-        var flood = Enumerable.Range(0, Flood).Select(i => Consume(server.Engine.GenerateAsync(Loop("alice", maxTokens: 6)), $"alice-{i}")).ToList();
+        // Each alice request is long enough (64 tokens) that none can finish before bob is queued.
+        var flood = Enumerable.Range(0, Flood).Select(i => Consume(server.Engine.GenerateAsync(Loop("alice", maxTokens: 64)), $"alice-{i}")).ToList();
         Assert.True(scheduler.QueuedRequests + scheduler.ActiveSequences >= Flood - 1, "the flood is queued");
         var bob = Consume(server.Engine.GenerateAsync(Hello("bob")), "bob");
         var admitted = await Task.WhenAll([.. flood, bob]);
