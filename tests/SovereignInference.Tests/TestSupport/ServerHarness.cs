@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Gguf;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Hosting;
 
@@ -92,6 +93,26 @@ public sealed class ServerHarness : IAsyncDisposable
 
         return harness;
     }
+
+    /// <summary>
+    /// Settings that serve each of <paramref name="models"/> under its id (Model:N plus an alias per file), for
+    /// <see cref="StartAsync"/>; add further keys to the returned dictionary as needed.
+    /// </summary>
+    public static Dictionary<string, string?> ModelSettings(params (string Id, string Path)[] models)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < models.Length; i++)
+        {
+            settings[$"Model:{i}"] = models[i].Path;
+            settings[$"Aliases:{System.IO.Path.GetFileName(models[i].Path)}"] = models[i].Id;
+        }
+
+        return settings;
+    }
+
+    /// <summary>The random "tiny" model and the scripted test model, served as "tiny" and "scripted".</summary>
+    public static Dictionary<string, string?> TinyAndScripted() =>
+        ModelSettings(("tiny", TestModels.Tiny().Path), ("scripted", ScriptedModels.Engine.Path));
 
     /// <summary>What SIGTERM does: the host stops (drain, then Kestrel), without disposing it yet.</summary>
     public async Task StopAsync()

@@ -49,14 +49,7 @@ public sealed class GrpcChatTests
     [Fact]
     public async Task Greedy_grpc_chat_text_equals_http_chat_text_for_the_same_messages()
     {
-        var tiny = TestModels.Tiny().Path;
-        await using var server = await ServerHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["Model:0"] = tiny,
-            [$"Aliases:{Path.GetFileName(tiny)}"] = "tiny",
-            ["Model:1"] = ScriptedModels.Engine.Path,
-            [$"Aliases:{Path.GetFileName(ScriptedModels.Engine.Path)}"] = "scripted",
-        });
+        await using var server = await ServerHarness.StartAsync(ServerHarness.TinyAndScripted());
         using var channel = GrpcTestClient.Channel(server);
         var grpc = new Inference.InferenceClient(channel);
         var openAi = OpenAiTestSupport.Client(server);

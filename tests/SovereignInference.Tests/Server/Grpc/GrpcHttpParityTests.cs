@@ -13,14 +13,7 @@ public sealed class GrpcHttpParityTests
     [Fact]
     public async Task Greedy_generate_text_equals_http_completions_text_for_the_same_request()
     {
-        var tiny = TestModels.Tiny().Path;
-        await using var server = await ServerHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["Model:0"] = tiny,
-            [$"Aliases:{Path.GetFileName(tiny)}"] = "tiny",
-            ["Model:1"] = ScriptedModels.Engine.Path,
-            [$"Aliases:{Path.GetFileName(ScriptedModels.Engine.Path)}"] = "scripted",
-        });
+        await using var server = await ServerHarness.StartAsync(ServerHarness.TinyAndScripted());
         using var channel = GrpcTestClient.Channel(server);
         var grpc = new Inference.InferenceClient(channel);
         var cases = new (string Model, string Prompt, int MaxTokens, string Stop)[]

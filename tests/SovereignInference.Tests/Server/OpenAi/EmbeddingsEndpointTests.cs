@@ -13,15 +13,9 @@ public sealed class EmbeddingsEndpointTests
     /// <summary>A server with "tiny" configured for embeddings and "scripted" not.</summary>
     internal static Task<ServerHarness> StartAsync()
     {
-        var tiny = TestModels.Tiny().Path;
-        return ServerHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["Model:0"] = tiny,
-            [$"Aliases:{Path.GetFileName(tiny)}"] = "tiny",
-            ["Model:1"] = ScriptedModels.Engine.Path,
-            [$"Aliases:{Path.GetFileName(ScriptedModels.Engine.Path)}"] = "scripted",
-            ["Embeddings:0"] = "tiny",
-        });
+        var settings = ServerHarness.TinyAndScripted();
+        settings["Embeddings:0"] = "tiny";
+        return ServerHarness.StartAsync(settings);
     }
 
     [Fact]

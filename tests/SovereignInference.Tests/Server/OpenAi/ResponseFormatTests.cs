@@ -21,12 +21,7 @@ public sealed class ResponseFormatTests
 
     private static Task<ServerHarness> StartTinyAsync()
     {
-        var tiny = TestModels.Tiny().Path;
-        return ServerHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["Model:0"] = tiny,
-            [$"Aliases:{Path.GetFileName(tiny)}"] = "tiny",
-        });
+        return ServerHarness.StartAsync(ServerHarness.ModelSettings(("tiny", TestModels.Tiny().Path)));
     }
 
     [Fact]
