@@ -27,6 +27,9 @@ public sealed class EngineOptions
     /// <summary>Prompt tokens fed per step across all sequences (chunked prefill budget).</summary>
     public int PrefillChunk { get; set; } = 256;
 
+    /// <summary>While sequences generate, a step with prompt chunks may take at most this many times a decode-only step (0 = fixed chunks).</summary>
+    public double MaxStepFactor { get; set; } = 2;
+
     /// <summary>Requests that may wait for a slot before callers get Overloaded.</summary>
     public int QueueCapacity { get; set; } = 64;
 
@@ -84,6 +87,11 @@ public sealed class EngineOptions
         if (PrefillChunk < 1)
         {
             errors.Add($"prefill-chunk must be at least 1 (got {PrefillChunk})");
+        }
+
+        if (!(MaxStepFactor == 0 || (MaxStepFactor > 1 && MaxStepFactor <= 1000)))
+        {
+            errors.Add($"max-step-factor must be 0 (off) or above 1 (got {MaxStepFactor.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
         }
 
         if (QueueCapacity < 1)

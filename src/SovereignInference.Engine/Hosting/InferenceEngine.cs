@@ -461,7 +461,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 entry.Id,
                 loaded.Runner,
                 loaded.Tokenizer,
-                new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk, UserWeight = UserWeight },
+                new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk, MaxStepFactor = _options.MaxStepFactor, UserWeight = UserWeight },
                 _loggerFactory.CreateLogger<ModelScheduler>());
             if (loaded.Embeddings is { } embeddingRunner)
             {

@@ -39,6 +39,7 @@ public sealed class EngineTelemetry : IDisposable
         EndToEndLatency = Meter.CreateHistogram("sovereign.e2e_request_latency", "s", "From the call to its last update.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         QueueTime = Meter.CreateHistogram("sovereign.request_queue_time", "s", "Time a request waited for a slot.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         BatchSize = Meter.CreateHistogram("sovereign.batch_size", "{sequence}", "Sequences in one decode step (decoding plus prefilling).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        StepDuration = Meter.CreateHistogram("sovereign.step_duration", "s", "One scheduler step: planning, the decode call of the whole batch, sampling and publishing.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenLatencyBuckets });
         BatchTokens = Meter.CreateHistogram("sovereign.iteration_tokens", "{token}", "Tokens in one decode step (one per decoding sequence plus prompt chunks).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         Meter.CreateObservableGauge("sovereign.num_requests_waiting", () => PerModel(models(), s => s.QueuedRequests), "{request}", "Requests waiting for a slot (queue depth).");
         Meter.CreateObservableGauge("sovereign.num_requests_running", () => PerModel(models(), s => s.ActiveSequences), "{request}", "Sequences holding a slot.");
@@ -68,12 +69,15 @@ public sealed class EngineTelemetry : IDisposable
 
     internal Histogram<int> BatchTokens { get; }
 
+    internal Histogram<double> StepDuration { get; }
+
     /// <summary>Records one scheduler step of <paramref name="model"/> (runs on the scheduler thread).</summary>
     internal void RecordStep(string model, StepRecord step)
     {
         var tag = new KeyValuePair<string, object?>("model", model);
         BatchSize.Record(step.DecodeSequences + step.PrefillSequences, tag);
         BatchTokens.Record(step.DecodeSequences + step.PrefillTokens, tag);
+        StepDuration.Record(step.Elapsed.TotalSeconds, tag);
     }
 
     public void Dispose() => Meter.Dispose();

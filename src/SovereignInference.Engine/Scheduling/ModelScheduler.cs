@@ -27,6 +27,7 @@ public sealed partial class ModelScheduler : IDisposable
     private readonly Slot[] _slots;
     private readonly List<ActiveSequence> _active = [];
     private readonly BatchToken[] _batch;
+    private readonly PrefillBudget _prefillBudget;
     private readonly Thread _thread;
     private readonly string _name;
     private volatile bool _stopping;
@@ -47,6 +48,7 @@ public sealed partial class ModelScheduler : IDisposable
         _admission = new FairAdmissionQueue<SequenceRequest>(options.QueueCapacity, r => r.Request.User, options.UserWeight);
         _slots = Enumerable.Range(0, runner.MaxSequences).Select(i => new Slot(i)).ToArray();
         _batch = new BatchToken[runner.MaxBatchTokens];
+        _prefillBudget = new PrefillBudget(options.PrefillChunkTokens, options.MaxStepFactor, runner.MaxSequences);
         _thread = new Thread(Run) { IsBackground = true, Name = $"sovereign-decode:{name}" };
         _thread.Start();
     }
@@ -180,9 +182,11 @@ public sealed partial class ModelScheduler : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var (count, decodeSeqs, prefillTokens, prefillSeqs) = PlanBatch();
+        var decodeStarted = Stopwatch.GetTimestamp();
         try
         {
             _runner.Decode(_batch.AsSpan(0, count));
+            _prefillBudget.Observe(decodeSeqs, prefillTokens, Stopwatch.GetElapsedTime(decodeStarted).TotalSeconds);
         }
         catch (EngineException ex)
         {
@@ -191,14 +195,18 @@ public sealed partial class ModelScheduler : IDisposable
             return;
         }
 
+        var sampledAt = Stopwatch.GetTimestamp();
         CommitFedTokens();
         SampleAndPublish();
         _step++;
         Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
-        StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started)));
+        StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started), Stopwatch.GetElapsedTime(decodeStarted, sampledAt)));
     }
 
-    /// <summary>Decode first: one token for every generating sequence; then prompt chunks, oldest first, under the budget.</summary>
+    /// <summary>
+    /// Decode first: one token for every generating sequence; then prompt chunks, oldest first, under the budget
+    /// (<see cref="PrefillBudget"/>: the full chunk when nobody generates, otherwise what keeps the step short).
+    /// </summary>
     private (int Count, int DecodeSeqs, int PrefillTokens, int PrefillSeqs) PlanBatch()
     {
         var count = 0;
@@ -219,7 +227,7 @@ public sealed partial class ModelScheduler : IDisposable
             decodeSeqs++;
         }
 
-        var budget = Math.Min(_options.PrefillChunkTokens, _batch.Length - count);
+        var budget = Math.Min(_prefillBudget.Next(decodeSeqs), _batch.Length - count);
         var prefillTokens = 0;
         var prefillSeqs = 0;
         foreach (var seq in _active)

@@ -10,6 +10,12 @@ public sealed record SchedulerOptions
     public int PrefillChunkTokens { get; init; } = 256;
 
     /// <summary>
+    /// With sequences generating, prompt chunks are sized so one step takes at most this many times a decode-only
+    /// step (see <see cref="PrefillBudget"/>); 0 = always <see cref="PrefillChunkTokens"/>.
+    /// </summary>
+    public double MaxStepFactor { get; init; } = 2;
+
+    /// <summary>
     /// Admission weight of a user (API key name) when several wait: admissions per fair-share round.
     /// Null: every user weighs 1.
     /// </summary>

@@ -13,7 +13,8 @@ namespace SovereignInference.Gguf;
 public static class TestModels
 {
     /// <summary>Bump when generated file contents change, to invalidate cached files.</summary>
-    private const string GeneratorVersion = "2";
+    /// <summary>Bumped whenever generated files change (vocabulary, tensors): caches keyed by it regenerate.</summary>
+    public const string GeneratorVersion = "2";
 
     private static readonly ConcurrentDictionary<string, Lazy<GeneratedModel>> Cache = new(StringComparer.Ordinal);
 

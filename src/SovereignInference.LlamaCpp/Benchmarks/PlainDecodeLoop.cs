@@ -67,6 +67,102 @@ public static class PlainDecodeLoop
         return (generated, Stopwatch.GetElapsedTime(started));
     }
 
+    /// <summary>
+    /// llama.cpp's own batched decode, without the engine: the prompts run in waves of <paramref name="concurrency"/>
+    /// sequences in one context (the engine's context settings: one KV stream per sequence); each wave decodes all its
+    /// prompts in one batch, then one token per sequence per decode call, argmax. The ceiling for the engine's batching.
+    /// </summary>
+    public static (int GeneratedTokens, TimeSpan Elapsed) RunBatched(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads, int concurrency, bool unifiedKv = false)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        LlamaBackend.Configure(null, null);
+        var parameters = new ModelParams(modelPath)
+        {
+            ContextSize = (uint)(contextSize * concurrency),
+            SeqMax = (uint)concurrency,
+            BatchSize = 512,
+            UBatchSize = 512,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+            KVUnified = unifiedKv,
+        };
+        using var weights = LLamaWeights.LoadFromFile(parameters);
+        using var context = weights.CreateContext(parameters);
+        var handle = context.NativeHandle;
+        var vocab = weights.NativeHandle.Vocab.Count;
+        var batch = new LLamaBatch();
+        var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
+        var generated = 0;
+        var started = Stopwatch.GetTimestamp();
+        for (var wave = 0; wave < tokenized.Count; wave += concurrency)
+        {
+            var members = tokenized.Skip(wave).Take(concurrency).ToArray();
+            handle.MemoryClear(true);
+            var positions = new int[members.Length];
+            var next = new int[members.Length];
+            var pending = new List<(int Sequence, int Index)>();
+            batch.Clear();
+            for (var s = 0; s < members.Length; s++)
+            {
+                var prompt = members[s];
+                if (batch.TokenCount + prompt.Length > 512)
+                {
+                    PrefillFlush(handle, batch, pending, next, vocab);
+                }
+
+                for (var i = 0; i < prompt.Length; i++)
+                {
+                    batch.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)s, i == prompt.Length - 1);
+                }
+
+                pending.Add((s, batch.TokenCount - 1));
+                positions[s] = prompt.Length;
+            }
+
+            PrefillFlush(handle, batch, pending, next, vocab);
+            for (var t = 0; t < maxTokens; t++)
+            {
+                if (t > 0)
+                {
+                    for (var s = 0; s < members.Length; s++)
+                    {
+                        next[s] = ArgMax(handle.GetLogitsIth(s)[..vocab]);
+                    }
+                }
+
+                generated += members.Length;
+                if (t == maxTokens - 1)
+                {
+                    break;
+                }
+
+                batch.Clear();
+                for (var s = 0; s < members.Length; s++)
+                {
+                    batch.Add((LLamaToken)next[s], (LLamaPos)positions[s]++, (LLamaSeqId)s, true);
+                }
+
+                Check(handle.Decode(batch));
+            }
+        }
+
+        return (generated, Stopwatch.GetElapsedTime(started));
+    }
+
+    private static void PrefillFlush(SafeLLamaContextHandle handle, LLamaBatch batch, List<(int Sequence, int Index)> pending, int[] next, int vocab)
+    {
+        Check(handle.Decode(batch));
+        foreach (var (sequence, index) in pending)
+        {
+            next[sequence] = ArgMax(handle.GetLogitsIth(index)[..vocab]);
+        }
+
+        pending.Clear();
+        batch.Clear();
+    }
+
     private static int ArgMax(ReadOnlySpan<float> logits)
     {
         var best = 0;

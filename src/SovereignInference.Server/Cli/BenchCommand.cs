@@ -12,6 +12,12 @@ namespace SovereignInference.Server.Cli;
 /// </summary>
 internal static class BenchCommand
 {
+    private static TimeSpan Invalid(List<string> errors, string error)
+    {
+        errors.Add(error);
+        return TimeSpan.Zero;
+    }
+
     public static Command Create()
     {
         var url = new Option<string?>("--url") { Description = "Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080 (requests go to /v1/completions)." };
@@ -28,9 +34,10 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "Send this file's text as the prompt of every request instead of synthetic prompts." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds one request may take before it counts as failed.", DefaultValueFactory = _ => 600 };
+        var delay = new Option<double>("--delay") { Description = "Seconds to wait after start-up before the first request, e.g. to send a long prompt into a load another bench drives (start-up work then does not disturb the load).", DefaultValueFactory = _ => 0 };
         var command = new Command("bench", "Benchmark a running server: N concurrent streaming clients, throughput, TTFT and inter-token latency percentiles.")
         {
-            url, grpc, apiKey, model, concurrency, requests, promptTokens, maxTokens, stream, ignoreEos, seed, json, promptFile, timeout,
+            url, grpc, apiKey, model, concurrency, requests, promptTokens, maxTokens, stream, ignoreEos, seed, json, promptFile, timeout, delay,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -51,6 +58,7 @@ internal static class BenchCommand
                 Seed = result.GetValue(seed),
                 PromptFile = result.GetValue(promptFile),
                 Timeout = TimeSpan.FromSeconds(Positive(result.GetValue(timeout), "--timeout", errors)),
+                Delay = result.GetValue(delay) is var seconds && seconds is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : Invalid(errors, "--delay must be 0..86400 seconds"),
             };
             if (settings.Url is null && settings.GrpcUrl is null)
             {

@@ -27,7 +27,8 @@ internal static class BenchEngineCommand
             var path = result.GetValue(model);
             if (path is null)
             {
-                path = Path.GetFullPath("models/bench/sovereign-bench100m.gguf");
+                // The generator version is in the name so a stale file from an older generator is never measured.
+                path = Path.GetFullPath($"models/bench/sovereign-bench100m-g{TestModels.GeneratorVersion}.gguf");
                 if (!File.Exists(path))
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -43,9 +44,15 @@ internal static class BenchEngineCommand
             if (result.GetValue(measure) is { } one)
             {
                 // Child process: one measurement, reported on one line the parent reads.
-                var measured = one == "plain"
-                    ? bench.RunPlainLoop(16)
-                    : await bench.RunEngineAsync(int.Parse(one["engine:".Length..], CultureInfo.InvariantCulture), Math.Max(16, result.GetValue(requestsPerSlot) * int.Parse(one["engine:".Length..], CultureInfo.InvariantCulture)));
+                var (kind, level) = one.Split(':') is [var k, var c] ? (k, int.Parse(c, CultureInfo.InvariantCulture)) : (one, 1);
+                var requests = Math.Max(16, result.GetValue(requestsPerSlot) * level);
+                var measured = kind switch
+                {
+                    "plain" => bench.RunPlainLoop(16),
+                    "batched" => bench.RunPlainBatched(level, requests),
+                    "batched-unified" => bench.RunPlainBatched(level, requests, unifiedKv: true),
+                    _ => await bench.RunEngineAsync(level, requests),
+                };
                 Console.WriteLine(FormattableString.Invariant($"{RowPrefix}{measured.Name}|{measured.Concurrency}|{measured.Requests}|{measured.GeneratedTokens}|{measured.Elapsed.Ticks}|{EngineBenchmark.PeakRssBytes()}"));
                 return 0;
             }

@@ -48,24 +48,34 @@ public sealed class SchedulerBehaviourTests
     [Fact]
     public async Task Hundred_requests_cancelled_at_random_points_leave_no_active_sequence_and_an_empty_kv_cache()
     {
-        await using var harness = await StartAsync(parallel: 4, context: 512, queueCapacity: 128);
+        // A context far longer than any cancel point: no request can end on its own before it is cancelled.
+        await using var harness = await StartAsync(parallel: 4, context: 8192, queueCapacity: 128);
         var random = new Random(99);
         var outcomes = new ConcurrentBag<string>();
         var runs = Enumerable.Range(0, 100).Select(i =>
         {
+            // Half are cancelled by a timer (queued, prefilling or decoding), half after a random number of tokens.
             var delay = random.Next(0, 40);
+            var afterTokens = i % 2 == 0 ? -1 : random.Next(0, 30);
             var promptLength = random.Next(2, 40);
             return Task.Run(async () =>
             {
-                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(delay));
+                using var cts = afterTokens < 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(delay)) : new CancellationTokenSource();
+                var seen = 0;
                 try
                 {
-                    var request = EngineHarness.Greedy(Model, ScriptedModels.LoopPrompt(promptLength, seed: i), 500);
+                    var request = EngineHarness.Greedy(Model, ScriptedModels.LoopPrompt(promptLength, seed: i), 8000);
                     await foreach (var update in harness.Engine.GenerateAsync(request, cts.Token))
                     {
                         if (update.Finish is not null)
                         {
                             outcomes.Add("finished:" + update.Finish);
+                        }
+
+                        seen += update.Tokens.Count;
+                        if (afterTokens >= 0 && seen >= afterTokens)
+                        {
+                            await cts.CancelAsync();
                         }
                     }
                 }

@@ -32,6 +32,13 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
         return new Row("plain LLamaSharp loop", 1, requests, generated, elapsed);
     }
 
+    /// <summary>llama.cpp's batched decode without the engine (<see cref="PlainDecodeLoop.RunBatched"/>): the ceiling for engine batching.</summary>
+    public Row RunPlainBatched(int concurrency, int requests, bool unifiedKv = false)
+    {
+        var (generated, elapsed) = PlainDecodeLoop.RunBatched(modelPath, Prompts(concurrency, requests), maxTokens, ContextSize, threads, concurrency, unifiedKv);
+        return new Row(unifiedKv ? "plain batched loop (unified KV)" : "plain batched loop", concurrency, requests, generated, elapsed);
+    }
+
     public async Task<Row> RunEngineAsync(int concurrency, int requests)
     {
         var options = new EngineOptions

@@ -22,6 +22,11 @@ internal static class BenchApplication
         console.MarkupLine(Markup.Escape(
             $"{target.Transport} {target.Endpoint} model {settings.Model}: {settings.Requests} requests per level, prompt {prompts.Description}, " +
             $"max_tokens {settings.MaxTokens}{(settings.IgnoreEos ? " (ignore_eos)" : string.Empty)}{(settings.Stream ? string.Empty : ", not streamed")}"));
+        if (settings.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(settings.Delay, cancellationToken);
+        }
+
         var startedAt = DateTimeOffset.UtcNow;
         var runner = (IBenchProgress? progress) => new BenchRunner(target, prompts, progress).RunAsync(settings.Concurrency, settings.Requests, cancellationToken);
         var levels = await SpectreProgress.RunAsync(console, progress => runner(progress));

@@ -33,4 +33,7 @@ internal sealed record BenchSettings
     public string? PromptFile { get; init; }
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Wait this long after start-up before the first request (lets a second client join a running load).</summary>
+    public TimeSpan Delay { get; init; }
 }

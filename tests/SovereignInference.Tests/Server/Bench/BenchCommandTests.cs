@@ -138,6 +138,7 @@ public sealed class BenchCommandTests : IDisposable
     [Theory]
     [InlineData("--concurrency", "1,x", "--concurrency")]
     [InlineData("--requests", "0", "--requests")]
+    [InlineData("--delay", "-1", "--delay")]
     [InlineData("--url", "ftp://host", "--url")]
     [InlineData("--prompt-file", "/no/such/file.txt", "--prompt-file")]
     [InlineData("--grpc", "http://127.0.0.1:9", "not both")]
@@ -153,6 +154,23 @@ public sealed class BenchCommandTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains(named, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Delay_holds_the_first_request_back()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var json = _dir.File("delayed.json");
+        var invoked = DateTimeOffset.UtcNow;
+
+        var (exit, output, error) = await InvokeAsync(
+            "--url", server.HttpBase.ToString(), "--model", "scripted", "--requests", "1", "--max-tokens", "2",
+            "--prompt-file", LoopPromptFile(), "--json", json, "--delay", "1.5");
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var started = report.RootElement.GetProperty("started_at").GetDateTimeOffset();
+        Assert.True(started - invoked >= TimeSpan.FromSeconds(1.4), $"the first request went out {(started - invoked).TotalSeconds:0.00} s after the call");
     }
 
     [Fact]

@@ -1,0 +1,158 @@
+namespace SovereignInference.Engine.Scheduling;
+
+/// <summary>
+/// Sizes the prompt chunks of each step from the scheduler's own measurements, so that a step carrying prompt
+/// tokens beside generating streams takes at most <c>factor</c> times a decode-only step of the same streams
+/// (Sarathi-style stall-free batching). A fixed chunk cannot do this across hardware: on a GPU a 256-token chunk
+/// costs little more than a decode step, on a CPU it costs ~30 decode tokens and every stream would stall for it.
+/// </summary>
+/// <remarks>
+/// Learns two things from the steps it is shown: the duration of a decode-only step for each number of generating
+/// sequences, and the extra time one prompt token adds to a step. Step times are only ever inflated by noise (another
+/// thread or process took a core), so both are medians of recent samples (<see cref="DecodeWindow"/> decode-only steps
+/// of that size, <see cref="PromptWindow"/> steps with prompt tokens): a few preempted steps move neither. A long prompt
+/// beside streams would leave the decode estimate unrefreshed, so every <see cref="RefreshSteps"/> steps with prompt
+/// tokens (and whenever no decode time is known) one step carries no prompt tokens and measures it afresh. With nobody
+/// generating there is no one to stall and the full chunk is used. Until the cost of a prompt token is known, chunks
+/// are <see cref="WarmupChunk"/>. Used only from the scheduler thread.
+/// </remarks>
+public sealed class PrefillBudget
+{
+    /// <summary>Prompt tokens per step before the cost of a prompt token has been measured.</summary>
+    public const int WarmupChunk = 16;
+
+    /// <summary>Fewest prompt tokens per step, so a prompt always progresses however slow its tokens are.</summary>
+    public const int MinChunk = 4;
+
+    /// <summary>Steps with prompt tokens beside generating streams before a decode-only step re-measures the decode.</summary>
+    public const int RefreshSteps = 16;
+
+    /// <summary>Recent decode-only steps per batch size whose median is the decode estimate.</summary>
+    public const int DecodeWindow = 8;
+
+    /// <summary>Recent steps with prompt tokens whose median cost per prompt token is the prompt estimate.</summary>
+    public const int PromptWindow = 16;
+
+    private readonly int _maxChunk;
+    private readonly double _factor;
+    private readonly double[][] _decodeSeconds;
+    private readonly int[] _decodeSamples;
+    private readonly double[] _promptSeconds = new double[PromptWindow];
+    private int _promptSamples;
+    private int _stepsSinceDecodeOnly;
+
+    /// <param name="maxChunk">Most prompt tokens in one step (the <c>--prefill-chunk</c> option).</param>
+    /// <param name="factor">Longest step with prompt tokens, as a multiple of a decode-only step; 0 turns sizing off (always <paramref name="maxChunk"/>).</param>
+    /// <param name="maxSequences">Sequence slots of the model.</param>
+    public PrefillBudget(int maxChunk, double factor, int maxSequences)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxChunk, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
+        if (!(factor == 0 || factor > 1) || double.IsInfinity(factor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "must be 0 (off) or a finite number above 1");
+        }
+
+        _maxChunk = maxChunk;
+        _factor = factor;
+        _decodeSeconds = new double[maxSequences + 1][];
+        _decodeSamples = new int[maxSequences + 1];
+    }
+
+    /// <summary>Seconds a decode-only step of this many sequences is expected to take (0 = not measured yet).</summary>
+    public double DecodeStepSeconds(int decodeSequences)
+    {
+        // The nearest measured count at or below: decode cost grows with the batch, so this errs towards smaller chunks.
+        for (var n = Math.Min(decodeSequences, _decodeSeconds.Length - 1); n > 0; n--)
+        {
+            if (_decodeSamples[n] > 0)
+            {
+                return Median(_decodeSeconds[n], _decodeSamples[n]);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Extra seconds one prompt token adds to a step (0 = not measured yet).</summary>
+    public double SecondsPerPromptToken => _promptSamples == 0 ? 0 : Median(_promptSeconds, _promptSamples);
+
+    /// <summary>
+    /// Prompt tokens the next step may carry beside <paramref name="decodeSequences"/> generating sequences; 0 when the
+    /// next step should be decode-only to measure the decode.
+    /// </summary>
+    public int Next(int decodeSequences)
+    {
+        if (_factor == 0 || decodeSequences == 0)
+        {
+            return _maxChunk;
+        }
+
+        var decode = DecodeStepSeconds(decodeSequences);
+        if (decode <= 0 || _stepsSinceDecodeOnly >= RefreshSteps)
+        {
+            return 0;
+        }
+
+        var perToken = SecondsPerPromptToken;
+        if (perToken <= 0)
+        {
+            return Math.Min(WarmupChunk, _maxChunk);
+        }
+
+        var tokens = (_factor - 1) * decode / perToken;
+        return (int)Math.Clamp(Math.Floor(tokens), Math.Min(MinChunk, _maxChunk), _maxChunk);
+    }
+
+    /// <summary>Records one step: <paramref name="decodeSequences"/> generating tokens and <paramref name="promptTokens"/> prompt tokens took <paramref name="seconds"/>.</summary>
+    public void Observe(int decodeSequences, int promptTokens, double seconds)
+    {
+        if (seconds <= 0 || double.IsNaN(seconds) || (uint)decodeSequences >= (uint)_decodeSeconds.Length)
+        {
+            return;
+        }
+
+        if (promptTokens == 0)
+        {
+            if (decodeSequences > 0)
+            {
+                var window = _decodeSeconds[decodeSequences] ??= new double[DecodeWindow];
+                window[_decodeSamples[decodeSequences]++ % DecodeWindow] = seconds;
+                _stepsSinceDecodeOnly = 0;
+            }
+
+            return;
+        }
+
+        // A prompt-only step is all prompt tokens; beside decoding streams, what the step took beyond their decode.
+        if (decodeSequences > 0)
+        {
+            _stepsSinceDecodeOnly++;
+        }
+
+        var baseline = decodeSequences == 0 ? 0 : DecodeStepSeconds(decodeSequences);
+        if (decodeSequences > 0 && baseline == 0)
+        {
+            return;
+        }
+
+        var perToken = Math.Max(seconds - baseline, 0) / promptTokens;
+        if (perToken <= 0)
+        {
+            return;
+        }
+
+        _promptSeconds[_promptSamples++ % PromptWindow] = perToken;
+    }
+
+    /// <summary>Median of the ring's samples (<paramref name="samples"/> written so far, the last <c>ring.Length</c> kept).</summary>
+    private static double Median(double[] ring, int samples)
+    {
+        Span<double> sorted = stackalloc double[ring.Length];
+        sorted = sorted[..Math.Min(samples, ring.Length)];
+        ring.AsSpan(0, sorted.Length).CopyTo(sorted);
+        sorted.Sort();
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
