@@ -5,7 +5,8 @@ namespace SovereignInference.Server.Bench.Targets;
 
 /// <summary>
 /// Reads an OpenAI streaming response (<c>/v1/completions</c> or <c>/v1/chat/completions</c> chunks over SSE) into a
-/// <see cref="RequestTrace"/>: each chunk with non-empty text (or delta content) is one output event stamped with the
+/// <see cref="RequestTrace"/>: each chunk with non-empty text (or delta content), or a completions chunk with empty text
+/// and no finish reason (a token held as an incomplete UTF-8 character), is one output event stamped with the
 /// clock reading taken right after the read that completed it; the last <c>usage</c> object seen gives the token counts;
 /// <c>[DONE]</c> ends it; an error event or a chunk with an <c>error</c> object fails it. A stream that ends without
 /// <c>[DONE]</c> still counts as complete when a finish reason was seen (some servers omit <c>[DONE]</c>).
@@ -100,9 +101,10 @@ internal static class OpenAiStreamReader
                 var hasOutput = false;
                 foreach (var choice in choices.EnumerateArray())
                 {
-                    hasOutput |= HasText(choice, "text") ||
+                    var finishing = choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String;
+                    hasOutput |= HasText(choice, "text") || (!finishing && HasEmptyText(choice, "text")) ||
                         (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object && HasText(delta, "content"));
-                    finished |= choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String;
+                    finished |= finishing;
                 }
 
                 if (hasOutput)
@@ -134,6 +136,14 @@ internal static class OpenAiStreamReader
             trace.UsagePromptTokens = p;
         }
     }
+
+    /// <summary>
+    /// A completions chunk with an empty "text" and no finish reason still carries a token: one whose bytes do not yet
+    /// form a whole UTF-8 character (the text follows with a later token). It counts as an output event, as in vLLM's
+    /// benchmark, so inter-token gaps stay per token; otherwise each held byte token would merge two gaps into one.
+    /// </summary>
+    private static bool HasEmptyText(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && text.ValueEquals(string.Empty);
 
     private static bool HasText(JsonElement element, string name) =>
         element.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && !text.ValueEquals(string.Empty);

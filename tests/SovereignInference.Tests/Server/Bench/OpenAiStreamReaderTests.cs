@@ -49,6 +49,21 @@ public sealed class OpenAiStreamReaderTests
     }
 
     [Fact]
+    public async Task A_token_held_as_an_incomplete_utf8_character_is_its_own_event_but_a_bare_finish_chunk_is_not()
+    {
+        // The server sends one chunk per token; a lone lead byte of a multi-byte character has empty text until the
+        // next token completes it. Merging it into the next event would double that inter-token gap.
+        var trace = await ReadAsync(
+            Chunk(" a"),
+            Chunk(string.Empty),
+            Chunk("\u00e9"),
+            Chunk(string.Empty, "length") + "data: [DONE]\n\n");
+
+        Assert.True(trace.Succeeded);
+        Assert.Equal(new long[] { 1, 2, 3 }, trace.Events.Select(e => e.Timestamp));
+    }
+
+    [Fact]
     public async Task Chat_delta_content_counts_and_role_only_deltas_do_not()
     {
         var trace = await ReadAsync(
