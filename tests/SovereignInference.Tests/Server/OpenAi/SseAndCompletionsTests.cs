@@ -48,11 +48,14 @@ public sealed class SseAndCompletionsTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain('\uFFFD', body);
-        var texts = OpenAiTestSupport.ParseSse(body)
-            .Select(e => e.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!)
-            .Where(t => t.Length > 0)
+        var chunks = OpenAiTestSupport.ParseSse(body)
+            .Select(e => e.RootElement.GetProperty("choices")[0])
+            .Select(c => (Text: c.GetProperty("text").GetString()!, Finish: c.GetProperty("finish_reason").ValueKind == JsonValueKind.String))
             .ToList();
-        Assert.Equal(["é", "€", "😀"], texts);
+        Assert.Equal(["é", "€", "😀"], chunks.Select(c => c.Text).Where(t => t.Length > 0));
+
+        // One chunk per token, the held bytes as empty text (clients see each token arrive): 2 + 3 + 4 byte tokens.
+        Assert.Equal(["", "é", "", "", "€", "", "", "", "😀"], chunks.Where(c => !c.Finish).Select(c => c.Text));
     }
 
     [Fact]

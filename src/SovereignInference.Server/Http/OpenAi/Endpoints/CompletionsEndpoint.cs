@@ -59,7 +59,9 @@ internal static class CompletionsEndpoint
             var choice = choices[update.Index];
             var logprobs = choice.Apply(update.Update!);
             var finish = choice.Finish is null ? null : choice.FinishReasonText;
-            if (update.Update!.Text.Length > 0 || logprobs is not null || finish is not null)
+            // A chunk per generated token, even when its text is still held (an incomplete UTF-8 character, a possible
+            // stop string): clients see every token arrive, as vLLM streams them; only a token-less update is skipped.
+            if (update.Update!.Text.Length > 0 || update.Update.Tokens.Count > 0 || logprobs is not null || finish is not null)
             {
                 await sse.WriteAsync(
                     new CompletionResponse(id, created, common.Model, [new CompletionChoice(choice.Index, update.Update.Text, logprobs, finish)], null),
