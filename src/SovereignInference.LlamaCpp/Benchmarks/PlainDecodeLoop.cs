@@ -11,11 +11,14 @@ namespace SovereignInference.LlamaCpp.Benchmarks;
 /// </summary>
 public static class PlainDecodeLoop
 {
+    /// <summary>What a loop did: all generated tokens over the whole time, and the decode phase alone (one-token-per-sequence decodes, no prompts).</summary>
+    public readonly record struct LoopResult(int GeneratedTokens, TimeSpan Elapsed, int DecodeTokens, TimeSpan DecodeElapsed);
+
     /// <summary>
     /// Tokenizes <paramref name="prompts"/> (BOS added, as the server does) and runs them one after the other;
     /// returns generated tokens and the elapsed time (tokenization excluded).
     /// </summary>
-    public static (int GeneratedTokens, TimeSpan Elapsed) Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads)
+    public static LoopResult Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         LlamaBackend.Configure(null, null);
@@ -36,6 +39,8 @@ public static class PlainDecodeLoop
         var batch = new LLamaBatch();
         var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
         var generated = 0;
+        var decodeTokens = 0;
+        long decodeTicks = 0;
         var started = Stopwatch.GetTimestamp();
         foreach (var prompt in tokenized)
         {
@@ -48,6 +53,7 @@ public static class PlainDecodeLoop
 
             Check(handle.Decode(batch));
             var position = prompt.Length;
+            var decodeStarted = Stopwatch.GetTimestamp();
             for (var t = 0; t < maxTokens; t++)
             {
                 var logits = handle.GetLogitsIth(batch.TokenCount - 1)[..vocab];
@@ -61,10 +67,13 @@ public static class PlainDecodeLoop
                 batch.Clear();
                 batch.Add((LLamaToken)next, (LLamaPos)position++, (LLamaSeqId)0, true);
                 Check(handle.Decode(batch));
+                decodeTokens++;
             }
+
+            decodeTicks += Stopwatch.GetTimestamp() - decodeStarted;
         }
 
-        return (generated, Stopwatch.GetElapsedTime(started));
+        return new LoopResult(generated, Stopwatch.GetElapsedTime(started), decodeTokens, Stopwatch.GetElapsedTime(0, decodeTicks));
     }
 
     /// <summary>
@@ -72,7 +81,7 @@ public static class PlainDecodeLoop
     /// sequences in one context (the engine's context settings: one KV stream per sequence); each wave decodes all its
     /// prompts in one batch, then one token per sequence per decode call, argmax. The ceiling for the engine's batching.
     /// </summary>
-    public static (int GeneratedTokens, TimeSpan Elapsed) RunBatched(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads, int concurrency, bool unifiedKv = false)
+    public static LoopResult RunBatched(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads, int concurrency, bool unifiedKv = false)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -95,6 +104,8 @@ public static class PlainDecodeLoop
         var batch = new LLamaBatch();
         var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
         var generated = 0;
+        var decodeTokens = 0;
+        long decodeTicks = 0;
         var started = Stopwatch.GetTimestamp();
         for (var wave = 0; wave < tokenized.Count; wave += concurrency)
         {
@@ -122,6 +133,7 @@ public static class PlainDecodeLoop
             }
 
             PrefillFlush(handle, batch, pending, next, vocab);
+            var decodeStarted = Stopwatch.GetTimestamp();
             for (var t = 0; t < maxTokens; t++)
             {
                 if (t > 0)
@@ -145,10 +157,13 @@ public static class PlainDecodeLoop
                 }
 
                 Check(handle.Decode(batch));
+                decodeTokens += members.Length;
             }
+
+            decodeTicks += Stopwatch.GetTimestamp() - decodeStarted;
         }
 
-        return (generated, Stopwatch.GetElapsedTime(started));
+        return new LoopResult(generated, Stopwatch.GetElapsedTime(started), decodeTokens, Stopwatch.GetElapsedTime(0, decodeTicks));
     }
 
     private static void PrefillFlush(SafeLLamaContextHandle handle, LLamaBatch batch, List<(int Sequence, int Index)> pending, int[] next, int vocab)

@@ -17,10 +17,11 @@ internal static class BenchEngineCommand
         var requestsPerSlot = new Option<int>("--requests-per-slot") { Description = "Requests per concurrency level = max(16, this × level).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
-        var measure = new Option<string?>("--measure") { Description = "Internal: run one measurement (plain, or engine:C) in this process and print it.", Hidden = true };
+        var rounds = new Option<int>("--rounds") { Description = "Measure every run this many times, interleaved; the table gives medians (this machine's noise is larger than the effects measured).", DefaultValueFactory = _ => 3 };
+        var measure = new Option<string?>("--measure") { Description = "Internal: run one measurement (plain, batched:C or engine:C) in this process and print it.", Hidden = true };
         var command = new Command("bench-engine", "Measure the in-process engine against a plain single-sequence LLamaSharp loop.")
         {
-            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads, json, measure,
+            model, concurrency, promptTokens, maxTokens, requestsPerSlot, threads, json, rounds, measure,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,7 +54,7 @@ internal static class BenchEngineCommand
                     "batched-unified" => bench.RunPlainBatched(level, requests, unifiedKv: true),
                     _ => await bench.RunEngineAsync(level, requests),
                 };
-                Console.WriteLine(FormattableString.Invariant($"{RowPrefix}{measured.Name}|{measured.Concurrency}|{measured.Requests}|{measured.GeneratedTokens}|{measured.Elapsed.Ticks}|{EngineBenchmark.PeakRssBytes()}"));
+                Console.WriteLine(FormattableString.Invariant($"{RowPrefix}{measured.Name}|{measured.Concurrency}|{measured.Requests}|{measured.GeneratedTokens}|{measured.Elapsed.Ticks}|{measured.DecodeTokens}|{measured.DecodeElapsed.Ticks}|{EngineBenchmark.PeakRssBytes()}"));
                 return 0;
             }
 
@@ -68,18 +69,32 @@ internal static class BenchEngineCommand
                 return row;
             }
 
-            var plain = await Child("plain");
-            Console.WriteLine($"plain loop: {plain.TokensPerSecond:0.0} tok/s");
-            var rows = new List<EngineBenchmark.Row>();
-            foreach (var level in levels)
+            // Each round: the plain loop, then per level llama.cpp's own batched loop (levels above 1) and the engine.
+            var rows = new List<(int Round, EngineBenchmark.Row Row)>();
+            var roundCount = Math.Max(1, result.GetValue(rounds));
+            for (var round = 1; round <= roundCount; round++)
             {
-                var row = await Child($"engine:{level}");
-                Console.WriteLine($"engine x{level}: {row.TokensPerSecond:0.0} tok/s");
-                rows.Add(row);
+                var plain = await Child("plain");
+                Console.WriteLine($"round {round}: plain loop {plain.TokensPerSecond:0.0} tok/s");
+                rows.Add((round, plain));
+                foreach (var level in levels)
+                {
+                    if (level > 1)
+                    {
+                        var batched = await Child($"batched:{level}");
+                        Console.WriteLine($"round {round}: plain batched loop x{level} {batched.TokensPerSecond:0.0} tok/s");
+                        rows.Add((round, batched));
+                    }
+
+                    var row = await Child($"engine:{level}");
+                    Console.WriteLine($"round {round}: engine x{level} {row.TokensPerSecond:0.0} tok/s (decode phase {row.DecodeTokensPerSecond:0.0})");
+                    rows.Add((round, row));
+                }
             }
 
+            var summaries = EngineBenchmark.Summarize(rows);
             Console.WriteLine();
-            Console.WriteLine(EngineBenchmark.Table(plain, rows));
+            Console.WriteLine(EngineBenchmark.Table(summaries));
             Console.WriteLine($"peak RSS: {peakRss / (1024.0 * 1024.0):0} MiB");
             if (result.GetValue(json) is { } jsonPath)
             {
@@ -91,11 +106,14 @@ internal static class BenchEngineCommand
                     threads = result.GetValue(threads),
                     prompt_words = result.GetValue(promptTokens),
                     max_tokens = result.GetValue(maxTokens),
+                    rounds = roundCount,
                     peak_rss_bytes = peakRss,
-                    rows = rows.Prepend(plain).Select(r => new { name = r.Name, concurrency = r.Concurrency, requests = r.Requests, generated_tokens = r.GeneratedTokens, seconds = r.Elapsed.TotalSeconds, tokens_per_second = r.TokensPerSecond }),
+                    rows = rows.Select(r => new { round = r.Round, name = r.Row.Name, concurrency = r.Row.Concurrency, requests = r.Row.Requests, generated_tokens = r.Row.GeneratedTokens, seconds = r.Row.Elapsed.TotalSeconds, tokens_per_second = r.Row.TokensPerSecond, decode_tokens = r.Row.DecodeTokens, decode_seconds = r.Row.DecodeElapsed.TotalSeconds, decode_tokens_per_second = r.Row.DecodeTokensPerSecond }),
+                    summary = summaries.Select(x => new { name = x.Name, concurrency = x.Concurrency, requests = x.Requests, rounds = x.Rounds, tokens_per_second = x.TokensPerSecond, decode_tokens_per_second = x.DecodeTokensPerSecond, vs_plain = x.VsPlain, vs_plain_min = x.VsPlainMin, vs_plain_max = x.VsPlainMax, vs_engine_at_1 = x.VsEngineAtOne, vs_batched = x.VsBatched }),
                 };
                 await File.WriteAllTextAsync(jsonPath, System.Text.Json.JsonSerializer.Serialize(document), cancellationToken);
             }
+
             return 0;
         });
         return command;
@@ -122,7 +140,9 @@ internal static class BenchEngineCommand
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(RowPrefix, StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"bench-engine child {string.Join(' ', args)} exited {process.ExitCode} without a result:\n{output}");
         var f = line[RowPrefix.Length..].Trim().Split('|');
-        var row = new EngineBenchmark.Row(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), TimeSpan.FromTicks(long.Parse(f[4], CultureInfo.InvariantCulture)));
-        return (row, long.Parse(f[5], CultureInfo.InvariantCulture));
+        int Int(int i) => int.Parse(f[i], CultureInfo.InvariantCulture);
+        TimeSpan Ticks(int i) => TimeSpan.FromTicks(long.Parse(f[i], CultureInfo.InvariantCulture));
+        var row = new EngineBenchmark.Row(f[0], Int(1), Int(2), Int(3), Ticks(4), Int(5), Ticks(6));
+        return (row, long.Parse(f[7], CultureInfo.InvariantCulture));
     }
 }

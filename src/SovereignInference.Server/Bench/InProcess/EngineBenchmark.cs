@@ -21,22 +21,31 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
     // request), so in-process and server figures measure the same work.
     private readonly PromptSource _prompts = PromptSource.Synthetic(promptTokens, maxTokens, seed: 1);
 
-    public sealed record Row(string Name, int Concurrency, int Requests, int GeneratedTokens, TimeSpan Elapsed)
+    /// <summary>One measurement. The decode phase counts only steps that fed no prompt tokens (llama-batched-bench's S_TG).</summary>
+    public sealed record Row(string Name, int Concurrency, int Requests, int GeneratedTokens, TimeSpan Elapsed, int DecodeTokens, TimeSpan DecodeElapsed)
     {
         public double TokensPerSecond => GeneratedTokens / Elapsed.TotalSeconds;
+
+        public double DecodeTokensPerSecond => DecodeElapsed > TimeSpan.Zero ? DecodeTokens / DecodeElapsed.TotalSeconds : 0;
     }
+
+    public const string PlainName = "plain LLamaSharp loop";
+
+    public const string BatchedName = "plain batched loop";
+
+    public const string EngineName = "engine";
 
     public Row RunPlainLoop(int requests)
     {
-        var (generated, elapsed) = PlainDecodeLoop.Run(modelPath, Prompts(level: 1, requests), maxTokens, ContextSize, threads);
-        return new Row("plain LLamaSharp loop", 1, requests, generated, elapsed);
+        var run = PlainDecodeLoop.Run(modelPath, Prompts(level: 1, requests), maxTokens, ContextSize, threads);
+        return new Row(PlainName, 1, requests, run.GeneratedTokens, run.Elapsed, run.DecodeTokens, run.DecodeElapsed);
     }
 
     /// <summary>llama.cpp's batched decode without the engine (<see cref="PlainDecodeLoop.RunBatched"/>): the ceiling for engine batching.</summary>
     public Row RunPlainBatched(int concurrency, int requests, bool unifiedKv = false)
     {
-        var (generated, elapsed) = PlainDecodeLoop.RunBatched(modelPath, Prompts(concurrency, requests), maxTokens, ContextSize, threads, concurrency, unifiedKv);
-        return new Row(unifiedKv ? "plain batched loop (unified KV)" : "plain batched loop", concurrency, requests, generated, elapsed);
+        var run = PlainDecodeLoop.RunBatched(modelPath, Prompts(concurrency, requests), maxTokens, ContextSize, threads, concurrency, unifiedKv);
+        return new Row(unifiedKv ? "plain batched loop (unified KV)" : BatchedName, concurrency, requests, run.GeneratedTokens, run.Elapsed, run.DecodeTokens, run.DecodeElapsed);
     }
 
     public async Task<Row> RunEngineAsync(int concurrency, int requests)
@@ -59,6 +68,19 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
         }
 
         var prompts = Prompts(concurrency, requests);
+        var decodeTokens = 0;
+        long decodeTicks = 0;
+        void OnStep(Engine.Scheduling.StepRecord step)
+        {
+            if (step.PrefillTokens == 0)
+            {
+                decodeTokens += step.DecodeSequences;
+                decodeTicks += step.Elapsed.Ticks;
+            }
+        }
+
+        var scheduler = engine.GetReadyModel("bench").Scheduler!;
+        scheduler.StepCompleted += OnStep;
         var next = -1;
         var generated = 0;
         var started = Stopwatch.GetTimestamp();
@@ -82,7 +104,9 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
             }
         })).ToArray();
         await Task.WhenAll(workers);
-        return new Row("engine", concurrency, requests, generated, Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        scheduler.StepCompleted -= OnStep;
+        return new Row(EngineName, concurrency, requests, generated, elapsed, decodeTokens, TimeSpan.FromTicks(decodeTicks));
     }
 
     /// <summary>Room for a synthetic prompt (a word can take a few tokens) plus the output.</summary>
@@ -111,17 +135,67 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
         return 0;
     }
 
-    public static string Table(Row plain, IReadOnlyList<Row> rows)
+    /// <summary>
+    /// Medians over rounds (each round measures every run once, in the same order, so slow phases of a noisy machine
+    /// hit all runs of a round alike); ratios are taken within each round, then their median.
+    /// </summary>
+    public sealed record Summary(string Name, int Concurrency, int Requests, int Rounds, double TokensPerSecond, double DecodeTokensPerSecond, double VsPlain, double VsEngineAtOne, double? VsBatched, double VsPlainMin, double VsPlainMax);
+
+    public static List<Summary> Summarize(IReadOnlyList<(int Round, Row Row)> rows)
     {
-        var one = rows.FirstOrDefault(r => r.Concurrency == 1);
-        var text = new StringBuilder();
-        text.AppendLine("| run | concurrency | requests | generated tokens | seconds | generated tok/s | vs plain loop | vs engine at 1 |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var row in rows.Prepend(plain))
+        var rounds = rows.GroupBy(r => r.Round).ToDictionary(g => g.Key, g => g.Select(r => r.Row).ToList());
+        double? Ratio(int round, Row row, string name, int concurrency)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Concurrency} | {row.Requests} | {row.GeneratedTokens} | {row.Elapsed.TotalSeconds:0.00} | {row.TokensPerSecond:0.0} | {row.TokensPerSecond / plain.TokensPerSecond:0.00}x | {(one is null ? "" : (row.TokensPerSecond / one.TokensPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "x")} |");
+            var other = rounds[round].FirstOrDefault(r => r.Name == name && r.Concurrency == concurrency);
+            return other is null ? null : row.TokensPerSecond / other.TokensPerSecond;
+        }
+
+        return rows.GroupBy(r => (r.Row.Name, r.Row.Concurrency)).Select(g =>
+        {
+            var vsPlain = g.Select(r => Ratio(r.Round, r.Row, PlainName, 1)).OfType<double>().ToList();
+            var vsOne = g.Select(r => Ratio(r.Round, r.Row, EngineName, 1)).OfType<double>().ToList();
+            var vsBatched = g.Select(r => Ratio(r.Round, r.Row, r.Row.Concurrency == 1 ? PlainName : BatchedName, r.Row.Concurrency)).OfType<double>().ToList();
+            return new Summary(
+                g.Key.Name,
+                g.Key.Concurrency,
+                g.First().Row.Requests,
+                g.Count(),
+                Median(g.Select(r => r.Row.TokensPerSecond)),
+                Median(g.Select(r => r.Row.DecodeTokensPerSecond)),
+                Median(vsPlain),
+                Median(vsOne),
+                vsBatched.Count == 0 ? null : Median(vsBatched),
+                vsPlain.Count == 0 ? double.NaN : vsPlain.Min(),
+                vsPlain.Count == 0 ? double.NaN : vsPlain.Max());
+        }).ToList();
+    }
+
+    public static string Table(IReadOnlyList<Summary> summaries)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| run | concurrency | requests | rounds | generated tok/s | decode-phase tok/s | vs plain loop (min..max) | vs engine at 1 | vs llama.cpp loop at same concurrency |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var s in summaries)
+        {
+            var vsOne = s.Name == EngineName ? F(s.VsEngineAtOne) + "x" : string.Empty;
+            var vsBatched = s.Name == EngineName && s.VsBatched is { } b ? F(b) + "x" : string.Empty;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {s.Name} | {s.Concurrency} | {s.Requests} | {s.Rounds} | {s.TokensPerSecond:0.0} | {s.DecodeTokensPerSecond:0.0} | {F(s.VsPlain)}x ({F(s.VsPlainMin)}..{F(s.VsPlainMax)}) | {vsOne} | {vsBatched} |");
         }
 
         return text.ToString();
+    }
+
+    private static string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }
