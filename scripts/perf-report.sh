@@ -2,7 +2,7 @@
 # Regenerates docs/performance.md from measurements taken in this one run.
 #   bash scripts/perf-report.sh
 # Run it on a quiet machine (nothing else compiling or testing): every ratio in the report compares
-# figures measured minutes apart on the same machine. Takes about 20 minutes on 2 cores.
+# figures measured minutes apart on the same machine. Takes about 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/perf
@@ -42,29 +42,40 @@ id_of() { basename "$1" .gguf; }
 # for the HTTP stack, the consumer threads and the bench client, which share this machine).
 peak=0
 for t in 2 1; do
-  echo "== threads $t: in-process engine vs plain LLamaSharp loop"
-  "${S[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --threads $t --json "$out/engine-t$t.json"
+  rounds=$(( t == 2 ? 3 : 2 ))
+  echo "== threads $t: in-process engine vs plain LLamaSharp loops ($rounds interleaved rounds, medians)"
+  "${S[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --threads $t --rounds $rounds --json "$out/engine-t$t.json"
 
   echo "== threads $t: server over HTTP and gRPC, one server per level with --parallel equal to the level"
   for c in 1 4 8 16; do
     requests=$(( c * 2 > 16 ? c * 2 : 16 ))
     start_server "$MODEL" --parallel $c --ctx-size $(( PROMPT * 4 + MAXTOK + 16 )) --threads $t
+    # HTTP twice (before and after gRPC; the report uses their mean), gRPC once.
     "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t.json" >/dev/null
     "${S[@]}" bench --grpc "$GRPC" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/grpc-$c-t$t.json" >/dev/null
+    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t-b.json" >/dev/null
     stop_server
     p=$(cat "$out/last-peak-kib"); [ "$p" -gt "$peak" ] && peak=$p
   done
 
   echo "== threads $t: a 1,024-token prompt arriving while 8 streams decode (chunked prefill) vs alone"
-  start_server "$MODEL" --parallel 9 --ctx-size 1200 --prefill-chunk 64 --threads $t
-  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null
-  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-alone-t$t.json" >/dev/null
-  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens 128 --seed 3 --json "$out/streams-during-t$t.json" >/dev/null &
-  streams=$!
-  sleep 6
-  "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during-t$t.json" >/dev/null
-  wait $streams
-  stop_server
+  # 8 streams of 384 tokens; the long prompt's client starts with them and sends after 5 s (--delay), so its start-up
+  # does not disturb the streams and its prefill falls inside their lifetime. Server defaults: --prefill-chunk 256 and
+  # --max-step-factor 2; then the same with --max-step-factor 0 (fixed 256-token chunks) for comparison.
+  LONGSTREAM=384
+  for variant in adaptive fixed; do
+    extra=(); [ "$variant" = fixed ] && extra=(--max-step-factor 0)
+    start_server "$MODEL" --parallel 9 --ctx-size 1200 --threads $t "${extra[@]}"
+    if [ "$variant" = adaptive ]; then
+      "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null
+      "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-alone-t$t.json" >/dev/null
+    fi
+    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-during-$variant-t$t.json" >/dev/null &
+    streams=$!
+    "${S[@]}" bench --delay 5 --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during-$variant-t$t.json" >/dev/null
+    wait $streams
+    stop_server
+  done
 done
 echo "$peak" >"$out/server-peak-kib"
 
