@@ -227,7 +227,7 @@ public sealed partial class ModelScheduler : IDisposable
             decodeSeqs++;
         }
 
-        var budget = Math.Min(_prefillBudget.Next(decodeSeqs), _batch.Length - count);
+        var budget = Math.Min(_prefillBudget.Next(decodeSeqs, _active.Count - decodeSeqs), _batch.Length - count);
         var prefillTokens = 0;
         var prefillSeqs = 0;
         foreach (var seq in _active)

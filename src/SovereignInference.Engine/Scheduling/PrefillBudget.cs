@@ -78,12 +78,19 @@ public sealed class PrefillBudget
     public double SecondsPerPromptToken => _promptSamples == 0 ? 0 : Median(_promptSeconds, _promptSamples);
 
     /// <summary>
-    /// Prompt tokens the next step may carry beside <paramref name="decodeSequences"/> generating sequences; 0 when the
-    /// next step should be decode-only to measure the decode.
+    /// Prompt tokens the next step may carry beside <paramref name="decodeSequences"/> generating sequences while
+    /// <paramref name="prefillingSequences"/> wait for the rest of their prompt; 0 when the next step should be
+    /// decode-only to measure the decode.
     /// </summary>
-    public int Next(int decodeSequences)
+    /// <remarks>
+    /// While at least as many sequences wait for their prompt as generate, the batch is still filling (a burst of
+    /// arrivals, a wave of requests): the prompts get the full chunk, as TGI's waiting-served ratio of 1 would, because
+    /// trickling them in beside a few streams costs throughput for every request (small chunks and small decode batches
+    /// are the least efficient) to protect the few. Otherwise the streams are the majority and their steps are kept short.
+    /// </remarks>
+    public int Next(int decodeSequences, int prefillingSequences = 0)
     {
-        if (_factor == 0 || decodeSequences == 0)
+        if (_factor == 0 || decodeSequences == 0 || prefillingSequences >= decodeSequences)
         {
             return _maxChunk;
         }

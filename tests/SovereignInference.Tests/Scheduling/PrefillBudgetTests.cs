@@ -16,6 +16,19 @@ public sealed class PrefillBudgetTests
     }
 
     [Fact]
+    public void While_as_many_wait_for_their_prompt_as_generate_prompts_get_the_full_chunk()
+    {
+        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
+        budget.Observe(decodeSequences: 3, promptTokens: 0, seconds: 0.015);
+        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+
+        Assert.Equal(256, budget.Next(decodeSequences: 3, prefillingSequences: 5)); // a wave of 8 arriving: fill the batch
+        Assert.Equal(256, budget.Next(decodeSequences: 3, prefillingSequences: 3));
+        Assert.Equal(7, budget.Next(decodeSequences: 3, prefillingSequences: 2)); // streams are the majority: keep steps short
+        Assert.Equal(7, budget.Next(decodeSequences: 3));
+    }
+
+    [Fact]
     public void Decode_is_measured_first_then_chunks_start_small()
     {
         var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
