@@ -21,23 +21,13 @@ public static class PlainDecodeLoop
     public static LoopResult Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        LlamaBackend.Configure(null, null);
-        var parameters = new ModelParams(modelPath)
-        {
-            ContextSize = (uint)contextSize,
-            SeqMax = 1,
-            BatchSize = 512,
-            UBatchSize = 512,
-            Threads = threads,
-            BatchThreads = threads,
-            GpuLayerCount = 0,
-        };
+        var parameters = Parameters(modelPath, contextSize, sequences: 1, threads, unifiedKv: false);
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
         var handle = context.NativeHandle;
         var vocab = weights.NativeHandle.Vocab.Count;
         var batch = new LLamaBatch();
-        var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
+        var tokenized = Tokenize(weights, prompts);
         var generated = 0;
         var decodeTokens = 0;
         long decodeTicks = 0;
@@ -85,24 +75,13 @@ public static class PlainDecodeLoop
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
-        LlamaBackend.Configure(null, null);
-        var parameters = new ModelParams(modelPath)
-        {
-            ContextSize = (uint)(contextSize * concurrency),
-            SeqMax = (uint)concurrency,
-            BatchSize = 512,
-            UBatchSize = 512,
-            Threads = threads,
-            BatchThreads = threads,
-            GpuLayerCount = 0,
-            KVUnified = unifiedKv,
-        };
+        var parameters = Parameters(modelPath, contextSize, concurrency, threads, unifiedKv);
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
         var handle = context.NativeHandle;
         var vocab = weights.NativeHandle.Vocab.Count;
         var batch = new LLamaBatch();
-        var tokenized = prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
+        var tokenized = Tokenize(weights, prompts);
         var generated = 0;
         var decodeTokens = 0;
         long decodeTicks = 0;
@@ -165,6 +144,27 @@ public static class PlainDecodeLoop
 
         return new LoopResult(generated, Stopwatch.GetElapsedTime(started), decodeTokens, Stopwatch.GetElapsedTime(0, decodeTicks));
     }
+
+    /// <summary>CPU only, batches of up to 512 tokens, <paramref name="contextSize"/> cells for each of <paramref name="sequences"/> sequences.</summary>
+    private static ModelParams Parameters(string modelPath, int contextSize, int sequences, int threads, bool unifiedKv)
+    {
+        LlamaBackend.Configure(null, null);
+        return new ModelParams(modelPath)
+        {
+            ContextSize = (uint)(contextSize * sequences),
+            SeqMax = (uint)sequences,
+            BatchSize = 512,
+            UBatchSize = 512,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+            KVUnified = unifiedKv,
+        };
+    }
+
+    /// <summary>The prompts as token ids, BOS added as the server does.</summary>
+    private static List<int[]> Tokenize(LLamaWeights weights, IReadOnlyList<string> prompts) =>
+        prompts.Select(p => weights.Tokenize(p, true, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray()).ToList();
 
     private static void PrefillFlush(SafeLLamaContextHandle handle, LLamaBatch batch, List<(int Sequence, int Index)> pending, int[] next, int vocab)
     {

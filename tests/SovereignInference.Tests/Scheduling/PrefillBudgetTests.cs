@@ -8,9 +8,7 @@ public sealed class PrefillBudgetTests
     [Fact]
     public void Nobody_generating_gets_the_full_chunk()
     {
-        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
-        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        var budget = Measured();
 
         Assert.Equal(256, budget.Next(0));
     }
@@ -45,9 +43,7 @@ public sealed class PrefillBudgetTests
     [Fact]
     public void A_long_prefill_pauses_for_a_decode_only_step_to_refresh_the_decode_time()
     {
-        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
-        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        var budget = Measured();
         for (var i = 0; i < PrefillBudget.RefreshSteps - 1; i++)
         {
             budget.Observe(decodeSequences: 8, promptTokens: 15, seconds: 0.060);
@@ -88,14 +84,12 @@ public sealed class PrefillBudgetTests
     public void Chunk_keeps_the_step_within_the_factor_of_a_decode_step()
     {
         // 8 streams decode in 30 ms; a prompt token costs 2 ms. Factor 2 leaves 30 ms for prompt tokens: 15 of them.
-        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
-        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        var budget = Measured();
 
         Assert.Equal(0.030, budget.DecodeStepSeconds(8), 9);
         Assert.Equal(0.002, budget.SecondsPerPromptToken, 9);
         Assert.Equal(15, budget.Next(8));
-        Assert.Equal(30, new PrefillBudgetFixture(factor: 3).Next(8));
+        Assert.Equal(30, Measured(factor: 3).Next(8));
     }
 
     [Fact]
@@ -125,9 +119,7 @@ public sealed class PrefillBudgetTests
     [Fact]
     public void Estimates_follow_the_recent_steps()
     {
-        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
-        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        var budget = Measured();
         for (var i = 0; i < 100; i++)
         {
             // Prompt tokens got 4x cheaper (say, a warmer cache or a GPU).
@@ -157,9 +149,7 @@ public sealed class PrefillBudgetTests
     [Fact]
     public void Factor_zero_turns_sizing_off()
     {
-        var budget = new PrefillBudget(maxChunk: 256, factor: 0, maxSequences: 8);
-        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        var budget = Measured(factor: 0);
 
         Assert.Equal(256, budget.Next(8));
         Assert.Equal(256, budget.Next(1));
@@ -189,17 +179,12 @@ public sealed class PrefillBudgetTests
         Assert.Equal(0, budget.SecondsPerPromptToken);
     }
 
-    private sealed class PrefillBudgetFixture
+    /// <summary>A budget that has seen 8 streams decode in 30 ms and a 100-token prompt take 200 ms (2 ms a token).</summary>
+    private static PrefillBudget Measured(double factor = 2, int maxChunk = 256)
     {
-        private readonly PrefillBudget _budget;
-
-        public PrefillBudgetFixture(double factor)
-        {
-            _budget = new PrefillBudget(maxChunk: 256, factor: factor, maxSequences: 8);
-            _budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
-            _budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
-        }
-
-        public int Next(int decodeSequences) => _budget.Next(decodeSequences);
+        var budget = new PrefillBudget(maxChunk, factor, maxSequences: 8);
+        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030);
+        budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
+        return budget;
     }
 }
