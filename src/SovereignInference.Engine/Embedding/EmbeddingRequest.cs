@@ -14,4 +14,7 @@ public sealed record EmbeddingRequest
 
     /// <summary>Token-id lists to embed (validated against the vocabulary before native code).</summary>
     public IReadOnlyList<IReadOnlyList<int>>? TokenInputs { get; init; }
+
+    /// <summary>Who asked (the API key's name): <see cref="Hosting.InferenceEngine.EmbeddingCompleted"/> carries it, so the key's token budget is charged.</summary>
+    public string? User { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Observability;
 using SovereignInference.Engine.Requests;
@@ -14,6 +15,9 @@ public sealed partial class InferenceEngine
 
     /// <summary>Raised once per engine call when it ends, on the caller's thread. Keep handlers cheap.</summary>
     public event Action<GenerationRecord>? GenerationCompleted;
+
+    /// <summary>Raised after every successful embedding call with its request and the tokens it embedded (per-key token budgets).</summary>
+    public event Action<EmbeddingRequest, int>? EmbeddingCompleted;
 
     /// <summary>Keep the generated text for <see cref="GenerationRecord.CompletionText"/> (audit with text).</summary>
     public bool CaptureCompletionText { get; set; }
@@ -107,6 +111,20 @@ public sealed partial class InferenceEngine
         }
 
         return false;
+    }
+
+    private void PublishEmbedding(EmbeddingRequest request, int tokens)
+    {
+        try
+        {
+            EmbeddingCompleted?.Invoke(request, tokens);
+        }
+#pragma warning disable CA1031 // an observer's failure must not fail the caller's call
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(_logger, ex);
+        }
     }
 
     private void Publish(GenerationRecord record)

@@ -181,7 +181,9 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             $"The model '{entry.Id}' is not configured for embeddings; list it in the server's embedding models (config Sovereign:Embeddings:0={entry.Id})");
         var inputs = TokenizeEmbeddingInputs(request, entry.Tokenizer!, worker.MaxTokens);
         var vectors = await worker.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
-        return new EmbeddingResult(vectors, inputs.Sum(i => i.Length));
+        var result = new EmbeddingResult(vectors, inputs.Sum(i => i.Length));
+        PublishEmbedding(request, result.PromptTokens);
+        return result;
     }
 
     /// <summary>Embeds texts; see <see cref="EmbedAsync(EmbeddingRequest, CancellationToken)"/>.</summary>

@@ -108,6 +108,7 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
                 Model = request.Model,
                 Texts = request.Inputs.Count > 0 ? request.Inputs : null,
                 TokenInputs = request.TokenInputs.Count > 0 ? [.. request.TokenInputs.Select(t => (IReadOnlyList<int>)t.Ids)] : null,
+                User = UserOf(context, string.Empty),
             },
             context.CancellationToken);
         var response = new EmbedResponse { Usage = new Usage { PromptTokens = result.PromptTokens, TotalTokens = result.PromptTokens } };

@@ -82,6 +82,13 @@ public static partial class SecuritySetup
                 limiter.ChargeTokens(user, record.TotalTokens);
             }
         };
+        engine.EmbeddingCompleted += (request, tokens) =>
+        {
+            if (request.User is { } user)
+            {
+                limiter.ChargeTokens(user, tokens);
+            }
+        };
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SecuritySetup).FullName!);
         if (store.IsEmpty)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using SovereignInference.Server.Security;
+using SovereignInference.Gguf;
+using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
 
@@ -33,6 +35,40 @@ public sealed class RateLimitTests
         using var served = await server.Http.SendAsync(Get("v1/models", BobKey));
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(40, server.Services.GetRequiredServiceOf<KeyRateLimiter>().TokensAvailable("bob"));
+    }
+
+    [Fact]
+    public async Task Embedding_tokens_are_charged_to_the_calling_key_over_http_and_grpc()
+    {
+        // A small budget: the buckets refill continuously (50 a minute, under one token a second), so a refill
+        // between the charge and the check cannot hide the charge.
+        var settings = TwoKeys(("ApiKeys:0:TokensPerMinute", "50"), ("ApiKeys:1:TokensPerMinute", "50"));
+        settings["Model:1"] = TestModels.Tiny().Path;
+        settings["Embeddings:0"] = Path.GetFileNameWithoutExtension(TestModels.Tiny().Path);
+        await using var server = await ServerHarness.StartAsync(settings);
+        var limiter = server.Services.GetRequiredServiceOf<KeyRateLimiter>();
+        var model = settings["Embeddings:0"];
+
+        // The body names another user: with keys configured the authenticated key pays, not the name in the body.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/embeddings")
+        {
+            Content = new StringContent($$"""{"model":"{{model}}","input":["hello world","a b c"],"user":"bob"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AliceKey);
+        using var response = await server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var httpTokens = body.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        Assert.InRange(httpTokens, 5, 40);
+        Assert.InRange(limiter.TokensAvailable("alice")!.Value, 50 - httpTokens, 50 - httpTokens + 2);
+        Assert.Equal(50, limiter.TokensAvailable("bob"));
+
+        using var channel = GrpcTestClient.Channel(server);
+        var grpc = await new SovereignInference.Contracts.V1.Inference.InferenceClient(channel).EmbedAsync(
+            new SovereignInference.Contracts.V1.EmbedRequest { Model = model, Inputs = { "hello world and a long list of more words" } },
+            new global::Grpc.Core.Metadata { { "authorization", $"Bearer {BobKey}" } });
+        Assert.InRange(grpc.Usage.PromptTokens, 5, 40);
+        Assert.InRange(limiter.TokensAvailable("bob")!.Value, 50 - grpc.Usage.PromptTokens, 50 - grpc.Usage.PromptTokens + 2);
     }
 
     [Fact]

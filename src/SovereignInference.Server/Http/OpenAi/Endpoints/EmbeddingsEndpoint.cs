@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Validation;
+using SovereignInference.Server.Security;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
@@ -16,7 +17,7 @@ internal static class EmbeddingsEndpoint
             request = EmbeddingsRequest.Parse(document.RootElement);
         }
 
-        var result = await engine.EmbedAsync(request.Engine, context.RequestAborted);
+        var result = await engine.EmbedAsync(request.Engine with { User = RequestIdentity.UserFor(context, request.User) }, context.RequestAborted);
         if (request.Dimensions is { } dimensions && result.Vectors.Count > 0 && result.Vectors[0].Length != dimensions)
         {
             throw JsonFields.Unsupported("dimensions", $"the model '{request.Model}' has {result.Vectors[0].Length} dimensions and cannot shorten its vectors (got {dimensions})");
