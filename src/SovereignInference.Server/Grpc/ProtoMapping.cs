@@ -125,6 +125,35 @@ internal static class ProtoMapping
         ? throw EngineException.Invalid($"tools[{index}].name", $"tools[{index}].name is required")
         : new ToolDefinition(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
 
+    /// <summary>
+    /// tool_choice → whether the tools are shown, whether the reply must call one, and which: the same rules as the HTTP
+    /// API's tool_choice ("none", "auto", "required", a named function), checked against the request's tools.
+    /// </summary>
+    public static (bool ToolsOn, bool Force, string? Function) ToToolChoice(ToolChoice choice, string function, IReadOnlyList<ToolDefinition> tools)
+    {
+        if (choice != ToolChoice.Function && function.Length > 0)
+        {
+            throw EngineException.Invalid("tool_choice_function", "is only allowed with tool_choice = TOOL_CHOICE_FUNCTION");
+        }
+
+        if (choice is ToolChoice.Required or ToolChoice.Function && tools.Count == 0)
+        {
+            throw EngineException.Invalid("tool_choice", $"is {choice} but no tools are given");
+        }
+
+        return choice switch
+        {
+            ToolChoice.Unspecified or ToolChoice.Auto => (tools.Count > 0, false, null),
+            ToolChoice.None => (false, false, null),
+            ToolChoice.Required => (true, true, null),
+            ToolChoice.Function when function.Length == 0 => throw EngineException.Invalid("tool_choice_function", "is required with tool_choice = TOOL_CHOICE_FUNCTION"),
+            ToolChoice.Function when !tools.Any(t => string.Equals(t.Name, function, StringComparison.Ordinal)) =>
+                throw EngineException.Invalid("tool_choice_function", $"names the function '{function}', which is not among the tools"),
+            ToolChoice.Function => (true, true, function),
+            _ => throw EngineException.Invalid("tool_choice", $"unknown value {(int)choice}"),
+        };
+    }
+
     /// <summary>The grammar of a response_format oneof: json_object → any JSON object, json_schema → that schema.</summary>
     public static GrammarSpec? ToGrammar(bool jsonObject, string? jsonSchema) => jsonSchema is not null
         ? JsonSchemaGrammar.FromSchema(jsonSchema)

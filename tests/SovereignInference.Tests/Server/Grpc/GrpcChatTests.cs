@@ -125,6 +125,41 @@ public sealed class GrpcChatTests
     }
 
     [Fact]
+    public async Task Tool_choice_none_hides_the_tools_and_required_or_a_named_function_forces_a_call_as_over_http()
+    {
+        await using var server = await OpenAiTestSupport.StartToolServerAsync();
+        using var channel = GrpcTestClient.Channel(server);
+        var client = new Inference.InferenceClient(channel);
+        ChatRequest Ask(ToolChoice choice, string function = "")
+        {
+            var request = GrpcTestClient.GreedyChat("tools", (ChatRole.User, "Weather?"));
+            request.Tools.Add(Weather);
+            request.ToolChoice = choice;
+            request.ToolChoiceFunction = function;
+            return request;
+        }
+
+        // None: the tools are not in the prompt, so the scripted model's call comes out as plain text (as HTTP's "none").
+        var none = await GrpcTestClient.ReadAllAsync(client.Chat(Ask(ToolChoice.None)));
+        Assert.Equal(FinishReason.Stop, none.Final.FinishReason);
+        Assert.Empty(none.ToolCallDeltas);
+        Assert.Equal(" [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]", none.Text);
+
+        foreach (var choice in new[] { ToolChoice.Auto, ToolChoice.Required })
+        {
+            var called = await GrpcTestClient.ReadAllAsync(client.Chat(Ask(choice)));
+            Assert.Equal(FinishReason.ToolCalls, called.Final.FinishReason);
+            Assert.Equal("get_weather", Assert.Single(called.Last.ToolCalls).Name);
+        }
+
+        // A named function: the prompt already opens the call with its name, the model writes the arguments. (The
+        // scripted model has no script for arguments after that opening, so only the forced call itself is checked.)
+        var named = await GrpcTestClient.ReadAllAsync(client.Chat(Ask(ToolChoice.Function, "get_weather")));
+        Assert.Equal(FinishReason.ToolCalls, named.Final.FinishReason);
+        Assert.Equal("get_weather", named.ToolCallDeltas[0].Name);
+    }
+
+    [Fact]
     public async Task Grpc_and_http_tool_calls_agree()
     {
         await using var server = await OpenAiTestSupport.StartToolServerAsync();
@@ -194,6 +229,10 @@ public sealed class GrpcChatTests
             (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, Tools = { new Tool() } }, "tools[0].name"),
             (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, JsonSchema = """{"type":"string","pattern":"a+"}""" }, "response_format"),
             (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, JsonSchema = "{not json" }, "response_format"),
+            (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, ToolChoice = ToolChoice.Required }, "tool_choice"),
+            (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, Tools = { Weather }, ToolChoice = ToolChoice.Function, ToolChoiceFunction = "get_time" }, "tool_choice_function"),
+            (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, Tools = { Weather }, ToolChoice = ToolChoice.Function }, "tool_choice_function"),
+            (new ChatRequest { Model = "scripted", Messages = { new ChatMessage { Role = ChatRole.User, Content = "Hi" } }, Tools = { Weather }, ToolChoiceFunction = "get_weather" }, "tool_choice_function"),
         };
 
         foreach (var (request, field) in cases)
