@@ -89,9 +89,11 @@ public sealed class ChatStreamAssembler
         {
             Finish = finish;
             Usage = update.Usage;
-            if (_parser is not null && !HasToolCalls)
+            // Not tool-call JSON after all (none started, or one left unfinished though the model stopped on its own,
+            // e.g. a forced call whose arguments never came): the model's words are the answer.
+            var unfinished = _parser is not null && finish != Requests.FinishReason.Length && _parser.Calls.Count < _parser.StartedCalls;
+            if (_parser is not null && (!HasToolCalls || unfinished))
             {
-                // Not tool-call JSON after all: the model's words are the answer.
                 content = _parser.RawText;
                 _content.Append(content);
                 _parser = null;
