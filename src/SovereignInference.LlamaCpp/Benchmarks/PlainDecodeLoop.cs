@@ -16,55 +16,10 @@ public static class PlainDecodeLoop
 
     /// <summary>
     /// Tokenizes <paramref name="prompts"/> (BOS added, as the server does) and runs them one after the other;
-    /// returns generated tokens and the elapsed time (tokenization excluded).
+    /// returns generated tokens and the elapsed time (tokenization excluded). The batched loop with waves of one.
     /// </summary>
-    public static LoopResult Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads)
-    {
-        ArgumentNullException.ThrowIfNull(prompts);
-        var parameters = Parameters(modelPath, contextSize, sequences: 1, threads, unifiedKv: false);
-        using var weights = LLamaWeights.LoadFromFile(parameters);
-        using var context = weights.CreateContext(parameters);
-        var handle = context.NativeHandle;
-        var vocab = weights.NativeHandle.Vocab.Count;
-        var batch = new LLamaBatch();
-        var tokenized = Tokenize(weights, prompts);
-        var generated = 0;
-        var decodeTokens = 0;
-        long decodeTicks = 0;
-        var started = Stopwatch.GetTimestamp();
-        foreach (var prompt in tokenized)
-        {
-            handle.MemoryClear(true);
-            batch.Clear();
-            for (var i = 0; i < prompt.Length; i++)
-            {
-                batch.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == prompt.Length - 1);
-            }
-
-            Check(handle.Decode(batch));
-            var position = prompt.Length;
-            var decodeStarted = Stopwatch.GetTimestamp();
-            for (var t = 0; t < maxTokens; t++)
-            {
-                var logits = handle.GetLogitsIth(batch.TokenCount - 1)[..vocab];
-                var next = ArgMax(logits);
-                generated++;
-                if (t == maxTokens - 1)
-                {
-                    break;
-                }
-
-                batch.Clear();
-                batch.Add((LLamaToken)next, (LLamaPos)position++, (LLamaSeqId)0, true);
-                Check(handle.Decode(batch));
-                decodeTokens++;
-            }
-
-            decodeTicks += Stopwatch.GetTimestamp() - decodeStarted;
-        }
-
-        return new LoopResult(generated, Stopwatch.GetElapsedTime(started), decodeTokens, Stopwatch.GetElapsedTime(0, decodeTicks));
-    }
+    public static LoopResult Run(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads) =>
+        RunBatched(modelPath, prompts, maxTokens, contextSize, threads, concurrency: 1);
 
     /// <summary>
     /// llama.cpp's own batched decode, without the engine: the prompts run in waves of <paramref name="concurrency"/>
