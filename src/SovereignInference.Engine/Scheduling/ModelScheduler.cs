@@ -183,10 +183,11 @@ public sealed partial class ModelScheduler : IDisposable
         var started = Stopwatch.GetTimestamp();
         var (count, decodeSeqs, prefillTokens, prefillSeqs) = PlanBatch();
         var decodeStarted = Stopwatch.GetTimestamp();
+        long decodedAt;
         try
         {
             _runner.Decode(_batch.AsSpan(0, count));
-            _prefillBudget.Observe(decodeSeqs, prefillTokens, Stopwatch.GetElapsedTime(decodeStarted).TotalSeconds);
+            decodedAt = Stopwatch.GetTimestamp();
         }
         catch (EngineException ex)
         {
@@ -195,12 +196,13 @@ public sealed partial class ModelScheduler : IDisposable
             return;
         }
 
-        var sampledAt = Stopwatch.GetTimestamp();
+        var decodeElapsed = Stopwatch.GetElapsedTime(decodeStarted, decodedAt);
+        _prefillBudget.Observe(decodeSeqs, prefillTokens, decodeElapsed.TotalSeconds);
         CommitFedTokens();
         SampleAndPublish();
         _step++;
         Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
-        StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started), Stopwatch.GetElapsedTime(decodeStarted, sampledAt)));
+        StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started), decodeElapsed));
     }
 
     /// <summary>

@@ -124,7 +124,7 @@ public sealed class PrefillBudget
             if (decodeSequences > 0)
             {
                 var window = _decodeSeconds[decodeSequences] ??= new double[DecodeWindow];
-                window[_decodeSamples[decodeSequences]++ % DecodeWindow] = seconds;
+                Record(window, ref _decodeSamples[decodeSequences], seconds);
                 _stepsSinceDecodeOnly = 0;
             }
 
@@ -149,7 +149,14 @@ public sealed class PrefillBudget
             return;
         }
 
-        _promptSeconds[_promptSamples++ % PromptWindow] = perToken;
+        Record(_promptSeconds, ref _promptSamples, perToken);
+    }
+
+    /// <summary>Writes a sample into the ring; the count stays below twice the ring's length (a server runs for months).</summary>
+    private static void Record(double[] ring, ref int samples, double value)
+    {
+        ring[samples % ring.Length] = value;
+        samples = samples + 1 >= 2 * ring.Length ? samples + 1 - ring.Length : samples + 1;
     }
 
     /// <summary>Median of the ring's samples (<paramref name="samples"/> written so far, the last <c>ring.Length</c> kept).</summary>

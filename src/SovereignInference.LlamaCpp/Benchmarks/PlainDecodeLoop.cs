@@ -26,11 +26,11 @@ public static class PlainDecodeLoop
     /// sequences in one context (the engine's context settings: one KV stream per sequence); each wave decodes all its
     /// prompts in one batch, then one token per sequence per decode call, argmax. The ceiling for the engine's batching.
     /// </summary>
-    public static LoopResult RunBatched(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads, int concurrency, bool unifiedKv = false)
+    public static LoopResult RunBatched(string modelPath, IReadOnlyList<string> prompts, int maxTokens, int contextSize, int threads, int concurrency)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
-        var parameters = Parameters(modelPath, contextSize, concurrency, threads, unifiedKv);
+        var parameters = Parameters(modelPath, contextSize, concurrency, threads);
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
         var handle = context.NativeHandle;
@@ -101,7 +101,7 @@ public static class PlainDecodeLoop
     }
 
     /// <summary>CPU only, batches of up to 512 tokens, <paramref name="contextSize"/> cells for each of <paramref name="sequences"/> sequences.</summary>
-    private static ModelParams Parameters(string modelPath, int contextSize, int sequences, int threads, bool unifiedKv)
+    private static ModelParams Parameters(string modelPath, int contextSize, int sequences, int threads)
     {
         LlamaBackend.Configure(null, null);
         return new ModelParams(modelPath)
@@ -113,7 +113,7 @@ public static class PlainDecodeLoop
             Threads = threads,
             BatchThreads = threads,
             GpuLayerCount = 0,
-            KVUnified = unifiedKv,
+            KVUnified = false,
         };
     }
 

@@ -51,7 +51,6 @@ internal static class BenchEngineCommand
                 {
                     "plain" => bench.RunPlainLoop(16),
                     "batched" => bench.RunPlainBatched(level, requests),
-                    "batched-unified" => bench.RunPlainBatched(level, requests, unifiedKv: true),
                     _ => await bench.RunEngineAsync(level, requests),
                 };
                 Console.WriteLine(FormattableString.Invariant($"{RowPrefix}{measured.Name}|{measured.Concurrency}|{measured.Requests}|{measured.GeneratedTokens}|{measured.Elapsed.Ticks}|{measured.DecodeTokens}|{measured.DecodeElapsed.Ticks}|{EngineBenchmark.PeakRssBytes()}"));

@@ -72,7 +72,7 @@ public sealed class PrefillBudgetTests
         budget.Observe(decodeSequences: 0, promptTokens: 10, seconds: 5); // ditto, beside a prompt
         Assert.Equal(0.002, budget.SecondsPerPromptToken, 9);
 
-        for (var i = 0; i < PrefillBudget.DecodeWindow; i++)
+        for (var i = 0; i < 3 * PrefillBudget.DecodeWindow; i++) // past the ring's wrap-around
         {
             budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.050); // longer contexts: slower for good
         }

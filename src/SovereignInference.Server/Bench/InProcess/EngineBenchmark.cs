@@ -42,10 +42,10 @@ public sealed class EngineBenchmark(string modelPath, int promptTokens, int maxT
     }
 
     /// <summary>llama.cpp's batched decode without the engine (<see cref="PlainDecodeLoop.RunBatched"/>): the ceiling for engine batching.</summary>
-    public Row RunPlainBatched(int concurrency, int requests, bool unifiedKv = false)
+    public Row RunPlainBatched(int concurrency, int requests)
     {
-        var run = PlainDecodeLoop.RunBatched(modelPath, Prompts(concurrency, requests), maxTokens, ContextSize, threads, concurrency, unifiedKv);
-        return new Row(unifiedKv ? "plain batched loop (unified KV)" : BatchedName, concurrency, requests, run.GeneratedTokens, run.Elapsed, run.DecodeTokens, run.DecodeElapsed);
+        var run = PlainDecodeLoop.RunBatched(modelPath, Prompts(concurrency, requests), maxTokens, ContextSize, threads, concurrency);
+        return new Row(BatchedName, concurrency, requests, run.GeneratedTokens, run.Elapsed, run.DecodeTokens, run.DecodeElapsed);
     }
 
     public async Task<Row> RunEngineAsync(int concurrency, int requests)
