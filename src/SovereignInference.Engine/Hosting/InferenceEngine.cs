@@ -431,13 +431,15 @@ public sealed partial class InferenceEngine : IAsyncDisposable
 
             var context = _options.CtxSize > 0 ? _options.CtxSize : (int)Math.Clamp(info.ContextLength ?? 4096, 1, 8192);
             var offload = _options.GpuLayers != 0;
+            var embeddings = _options.Embeddings.Contains(entry.Id, StringComparer.Ordinal);
             var plan = new MemoryPlan(
                 info.WeightBytes,
                 info.KvCacheBytesPerToken(_options.KvType) * context,
                 _options.Parallel,
                 context,
                 _options.KvType,
-                _backend.AvailableMemoryBytes(offload));
+                _backend.AvailableMemoryBytes(offload),
+                embeddings ? info.KvCacheBytesPerToken("f16") * context : 0);
             entry.Plan = plan;
             LogPlan(_logger, entry.Id, plan);
             if (!plan.Fits)
@@ -455,7 +457,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 _options.KvType,
                 _options.Threads)
             {
-                Embeddings = _options.Embeddings.Contains(entry.Id, StringComparer.Ordinal),
+                Embeddings = embeddings,
             });
             entry.Loaded = loaded;
             entry.Tokenizer = loaded.Tokenizer;

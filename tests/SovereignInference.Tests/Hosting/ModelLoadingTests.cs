@@ -60,6 +60,24 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public async Task The_memory_plan_counts_the_embedding_context_of_a_model_that_serves_embeddings()
+    {
+        File.Copy(TestModels.Tiny().Path, _dir.File("tiny.gguf"));
+        File.Copy(TestModels.Tiny().Path, _dir.File("other.gguf"));
+
+        await using var harness = await EngineHarness.StartAsync(new EngineOptions { ModelsDir = _dir.Path, Parallel = 2, CtxSize = 256, KvType = "q8_0", Embeddings = ["tiny"] });
+
+        var embedding = harness.Engine.Models.Single(m => m.Id == "tiny").Plan!;
+        var plain = harness.Engine.Models.Single(m => m.Id == "other").Plan!;
+        Assert.Equal(0, plain.EmbeddingKvBytes);
+        Assert.Equal(embedding.KvBytesTotal, plain.KvBytesTotal);
+        // One more sequence of the same length, with the embedding context's F16 cache (q8_0 would be ~half).
+        Assert.True(embedding.EmbeddingKvBytes > embedding.KvBytesPerSlot, $"{embedding.EmbeddingKvBytes} vs {embedding.KvBytesPerSlot}");
+        Assert.True(embedding.TotalBytes > plain.TotalBytes);
+        Assert.Contains("embedding context", embedding.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Model_id_is_the_file_name_unless_an_alias_is_configured()
     {
         var aliases = new Dictionary<string, string> { ["mistral-7b-instruct-v0.3.Q4_K_M"] = "mistral" };
