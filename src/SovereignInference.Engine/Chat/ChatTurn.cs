@@ -32,19 +32,21 @@ public sealed class ChatTurn
     /// <param name="model">A ready model (<see cref="InferenceEngine.GetReadyModel"/>).</param>
     /// <param name="messages">The conversation, oldest first.</param>
     /// <param name="tools">Tools the model may call; null or empty when tools are off.</param>
-    /// <param name="forceToolCall">The reply must be a tool call (OpenAI tool_choice "required" or a named function).</param>
-    /// <param name="forcedFunction">The function the reply must call, or null.</param>
+    /// <param name="toolChoice">How the reply may use them: <see cref="ToolChoiceMode.None"/> hides them; Required and Named force a call.</param>
+    /// <param name="forcedFunction">With <see cref="ToolChoiceMode.Named"/>: the function the reply must call.</param>
     /// <exception cref="EngineException">InvalidArgument ("messages" / "tools") when the conversation cannot be rendered.</exception>
     public static ChatTurn Prepare(
         ModelEntry model,
         IReadOnlyList<ChatMessage> messages,
         IReadOnlyList<ToolDefinition>? tools,
-        bool forceToolCall = false,
+        ToolChoiceMode toolChoice = ToolChoiceMode.Auto,
         string? forcedFunction = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var tokenizer = model.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{model.Id}' is not ready", "model");
-        var toolsOn = tools is { Count: > 0 };
+        var toolsOn = tools is { Count: > 0 } && toolChoice != ToolChoiceMode.None;
+        var forceToolCall = toolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
+        forcedFunction = toolChoice == ToolChoiceMode.Named ? forcedFunction : null;
         var prompt = ChatFormatter.Format(model, messages, toolsOn ? tools : null, toolsOn && forceToolCall, toolsOn ? forcedFunction : null);
         return new ChatTurn(
             prompt,

@@ -37,8 +37,8 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         var messages = request.Messages.Select(ProtoMapping.ToEngine).ToList();
         var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
         var grammar = ProtoMapping.ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null);
-        var (toolsOn, force, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
-        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, toolsOn ? tools : null, force, function);
+        var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
+        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, tools, toolChoice, function);
         var generation = turn.ToRequest(ProtoMapping.WithSampling(request.Sampling) with
         {
             Model = request.Model,

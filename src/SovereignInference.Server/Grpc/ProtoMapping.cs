@@ -126,10 +126,10 @@ internal static class ProtoMapping
         : new ToolDefinition(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
 
     /// <summary>
-    /// tool_choice → whether the tools are shown, whether the reply must call one, and which: the same rules as the HTTP
-    /// API's tool_choice ("none", "auto", "required", a named function), checked against the request's tools.
+    /// tool_choice → the engine's <see cref="ToolChoiceMode"/> and named function: the same rules as the HTTP API's
+    /// tool_choice ("none", "auto", "required", a named function), checked against the request's tools.
     /// </summary>
-    public static (bool ToolsOn, bool Force, string? Function) ToToolChoice(ToolChoice choice, string function, IReadOnlyList<ToolDefinition> tools)
+    public static (ToolChoiceMode Mode, string? Function) ToToolChoice(ToolChoice choice, string function, IReadOnlyList<ToolDefinition> tools)
     {
         if (choice != ToolChoice.Function && function.Length > 0)
         {
@@ -143,13 +143,13 @@ internal static class ProtoMapping
 
         return choice switch
         {
-            ToolChoice.Unspecified or ToolChoice.Auto => (tools.Count > 0, false, null),
-            ToolChoice.None => (false, false, null),
-            ToolChoice.Required => (true, true, null),
+            ToolChoice.Unspecified or ToolChoice.Auto => (ToolChoiceMode.Auto, null),
+            ToolChoice.None => (ToolChoiceMode.None, null),
+            ToolChoice.Required => (ToolChoiceMode.Required, null),
             ToolChoice.Function when function.Length == 0 => throw EngineException.Invalid("tool_choice_function", "is required with tool_choice = TOOL_CHOICE_FUNCTION"),
             ToolChoice.Function when !tools.Any(t => string.Equals(t.Name, function, StringComparison.Ordinal)) =>
                 throw EngineException.Invalid("tool_choice_function", $"names the function '{function}', which is not among the tools"),
-            ToolChoice.Function => (true, true, function),
+            ToolChoice.Function => (ToolChoiceMode.Named, function),
             _ => throw EngineException.Invalid("tool_choice", $"unknown value {(int)choice}"),
         };
     }

@@ -22,9 +22,7 @@ internal static class ChatCompletionsEndpoint
 
         var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
         var model = engine.GetReadyModel(common.Model);
-        var toolsOn = request.Tools.Count > 0 && request.ToolChoice != ToolChoiceMode.None;
-        var force = toolsOn && request.ToolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
-        var turn = ChatTurn.Prepare(model, request.Messages, toolsOn ? request.Tools : null, force, request.ToolName);
+        var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName);
         var choices = Enumerable.Range(0, common.N)
             .Select(i => new ChatChoiceState(i, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs))
             .ToArray();

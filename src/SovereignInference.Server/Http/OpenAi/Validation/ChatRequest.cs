@@ -6,9 +6,6 @@ using static SovereignInference.Server.Http.OpenAi.Validation.JsonFields;
 
 namespace SovereignInference.Server.Http.OpenAi.Validation;
 
-/// <summary>How the model may use the tools (OpenAI tool_choice).</summary>
-internal enum ToolChoiceMode { Auto, None, Required, Named }
-
 /// <summary>A validated POST /v1/chat/completions body.</summary>
 internal sealed record ChatRequest(
     CommonParameters Common,
