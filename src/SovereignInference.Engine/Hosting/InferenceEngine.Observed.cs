@@ -113,27 +113,17 @@ public sealed partial class InferenceEngine
         return false;
     }
 
-    private void PublishEmbedding(EmbeddingRequest request, int tokens)
+    private void PublishEmbedding(EmbeddingRequest request, int tokens) => Notify(() => EmbeddingCompleted?.Invoke(request, tokens));
+
+    private void Publish(GenerationRecord record) => Notify(() => GenerationCompleted?.Invoke(record));
+
+    private void Notify(Action raise)
     {
         try
         {
-            EmbeddingCompleted?.Invoke(request, tokens);
+            raise();
         }
 #pragma warning disable CA1031 // an observer's failure must not fail the caller's call
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogObserverFailed(_logger, ex);
-        }
-    }
-
-    private void Publish(GenerationRecord record)
-    {
-        try
-        {
-            GenerationCompleted?.Invoke(record);
-        }
-#pragma warning disable CA1031 // an observer's failure must not fail the caller's generation
         catch (Exception ex)
 #pragma warning restore CA1031
         {
@@ -144,6 +134,6 @@ public sealed partial class InferenceEngine
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Drain timeout of {Seconds}s reached with {Count} generations in flight; cancelling them")]
     private static partial void LogDrainCut(ILogger logger, int count, double seconds);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "A GenerationCompleted observer failed")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "A GenerationCompleted or EmbeddingCompleted observer failed")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception);
 }

@@ -12,12 +12,6 @@ namespace SovereignInference.Server.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    private static TimeSpan Invalid(List<string> errors, string error)
-    {
-        errors.Add(error);
-        return TimeSpan.Zero;
-    }
-
     public static Command Create()
     {
         var url = new Option<string?>("--url") { Description = "Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080 (requests go to /v1/completions)." };
@@ -58,7 +52,7 @@ internal static class BenchCommand
                 Seed = result.GetValue(seed),
                 PromptFile = result.GetValue(promptFile),
                 Timeout = TimeSpan.FromSeconds(Positive(result.GetValue(timeout), "--timeout", errors)),
-                Delay = result.GetValue(delay) is var seconds && seconds is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : Invalid(errors, "--delay must be 0..86400 seconds"),
+                Delay = Seconds(result.GetValue(delay), "--delay", errors),
             };
             if (settings.Url is null && settings.GrpcUrl is null)
             {
@@ -149,5 +143,16 @@ internal static class BenchCommand
         }
 
         return value;
+    }
+
+    private static TimeSpan Seconds(double value, string option, List<string> errors)
+    {
+        if (value is not (>= 0 and <= 86_400))
+        {
+            errors.Add($"{option} must be 0..86400 seconds");
+            return TimeSpan.Zero;
+        }
+
+        return TimeSpan.FromSeconds(value);
     }
 }
