@@ -57,13 +57,58 @@ internal static class ServeCommand
         Add<string>("--native-lib-dir", "NativeLibDir", "Directory holding a self-built llama.cpp to load.");
         Add<int?>("--threads", "Threads", "Decode threads (default: all cores).");
 
+        // Any configuration key may also be given as --Sovereign:Key=value (or --Sovereign:Key value), the
+        // ASP.NET command-line form; other unknown tokens are still errors.
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (result, cancellationToken) =>
         {
+            var configArgs = ConfigurationArguments(result.UnmatchedTokens, out var unknown);
+            if (unknown is not null)
+            {
+                await result.InvocationConfiguration.Error.WriteLineAsync(
+                    $"Unrecognized command or argument '{unknown}'. Options are listed by 'sovereign serve --help'; a configuration key is given as --{ServerOptions.Section}:Key=value.");
+                return 1;
+            }
+
             var overrides = bindings.SelectMany(b => b(result)).ToList();
-            var app = ServerHost.Build([], overrides);
+            var app = ServerHost.Build(configArgs, overrides);
             await app.RunAsync(cancellationToken);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The tokens that are configuration keys under "Sovereign" (--Sovereign:Key=value, or --Sovereign:Key value),
+    /// for ASP.NET's command-line configuration; <paramref name="unknown"/> is the first token that is not one.
+    /// </summary>
+    internal static string[] ConfigurationArguments(IReadOnlyList<string> tokens, out string? unknown)
+    {
+        var prefix = $"--{ServerOptions.Section}:";
+        var args = new List<string>();
+        unknown = null;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (!token.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || token.Length == prefix.Length)
+            {
+                unknown = token;
+                return [];
+            }
+
+            args.Add(token);
+            if (!token.Contains('=', StringComparison.Ordinal))
+            {
+                if (i + 1 >= tokens.Count)
+                {
+                    unknown = token;
+                    return [];
+                }
+
+                args.Add(tokens[++i]);
+            }
+        }
+
+        return [.. args];
     }
 }

@@ -45,10 +45,21 @@ public static class GrpcServiceExtensions
         app.Use(static (context, next) =>
         {
             var isGrpcEndpoint = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
-            if (isGrpcEndpoint != GrpcListener.IsGrpcConnection(context))
+            var onGrpcListener = GrpcListener.IsGrpcConnection(context);
+            if (isGrpcEndpoint != onGrpcListener)
             {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                if (onGrpcListener)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return SovereignInference.Server.Security.SecurityResponses.Write(
+                    context,
+                    StatusCodes.Status404NotFound,
+                    $"No HTTP route {context.Request.Path}: gRPC methods are served on the gRPC listener (Sovereign:GrpcUrl)",
+                    "invalid_request_error",
+                    "not_found");
             }
 
             return next(context);

@@ -19,7 +19,8 @@ public static class ServerHost
 
     /// <param name="args">ASP.NET-style arguments (e.g. --Sovereign:Parallel=2); the CLI passes none.</param>
     /// <param name="overrides">Configuration values that win over appsettings.json and the environment.</param>
-    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>> overrides)
+    /// <param name="configure">Runs on the builder before the application is built (tests add a log sink).</param>
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>> overrides, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -60,6 +61,7 @@ public static class ServerHost
             Listen(kestrel, serverOptions.HttpUrl, HttpProtocols.Http1AndHttp2);
         });
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.UseSovereignSecurity();
         app.UseSovereignObservability();

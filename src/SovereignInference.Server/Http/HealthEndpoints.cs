@@ -7,7 +7,8 @@ internal static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
+        // Open like probes must be: the key check skips endpoints marked AllowAnonymous.
+        app.MapGet("/health/live", () => Results.Json(new { status = "live" })).AllowAnonymous();
         app.MapGet("/health/ready", (InferenceEngine engine) =>
         {
             var body = new
@@ -16,6 +17,6 @@ internal static class HealthEndpoints
                 models = engine.Models.Select(m => new { id = m.Id, state = m.State.ToString().ToLowerInvariant(), error = m.Error }),
             };
             return Results.Json(body, statusCode: engine.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        }).AllowAnonymous();
     }
 }

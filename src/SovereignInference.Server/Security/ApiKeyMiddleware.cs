@@ -1,15 +1,19 @@
 using System.Globalization;
-using Microsoft.Net.Http.Headers;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Authorization;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Security;
 
 /// <summary>
-/// The door of every HTTP route but /health/*: refuses new requests while draining (503), checks
-/// <c>Authorization: Bearer &lt;key&gt;</c> (401 with an OpenAI error body), then applies the key's rate
-/// limits (429 with Retry-After), holding its concurrency permit until the response is complete.
-/// gRPC calls (content-type application/grpc) are left to <see cref="ApiKeyInterceptor"/>.
+/// The door of every HTTP route but the open ones (endpoints marked AllowAnonymous: /health/*): refuses new
+/// requests while draining (503), checks <c>Authorization: Bearer &lt;key&gt;</c> (401 with an OpenAI error
+/// body), then applies the key's rate limits (429 with Retry-After), holding its concurrency permit until the
+/// response is complete. Which rule applies is decided by the endpoint routing chose, never by a request header:
+/// only a request routed to a gRPC method on the gRPC listener is left to <see cref="ApiKeyInterceptor"/>, and a request that matched
+/// no route still needs a key (so probing for routes tells an anonymous caller nothing).
 /// </summary>
 internal sealed partial class ApiKeyMiddleware(
     RequestDelegate next,
@@ -22,7 +26,9 @@ internal sealed partial class ApiKeyMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase) || IsGrpc(context.Request))
+        var endpoint = context.GetEndpoint();
+        var isGrpcCall = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null && GrpcListener.IsGrpcConnection(context);
+        if (endpoint?.Metadata.GetMetadata<IAllowAnonymous>() is not null || isGrpcCall)
         {
             await next(context);
             return;
@@ -88,15 +94,8 @@ internal sealed partial class ApiKeyMiddleware(
         return token.Length == 0 ? null : token;
     }
 
-    private static bool IsGrpc(HttpRequest request) =>
-        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
-
-    private static Task Write(HttpContext context, int status, string message, string type, string code)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers[HeaderNames.CacheControl] = "no-store";
-        return context.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
-    }
+    private static Task Write(HttpContext context, int status, string message, string type, string code) =>
+        SecurityResponses.Write(context, status, message, type, code);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Refused {Path}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string path, string reason);

@@ -18,6 +18,13 @@ public sealed class SecurityOptions
     /// <summary>Largest gRPC message the server receives. Default 4 MiB (gRPC's default).</summary>
     public int GrpcMaxReceiveBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Host names (no port) this server answers to besides localhost, 127.0.0.1 and [::1], e.g. the name of a reverse
+    /// proxy in front of it. Requests that arrive on a loopback address with another Host get 400 (DNS rebinding);
+    /// when the list is not empty, requests from other addresses are held to it too. "*" turns the check off.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
     /// <summary>Cross-origin access; off unless origins are listed.</summary>
     public CorsConfig Cors { get; set; } = new();
 }

@@ -67,7 +67,7 @@ public static partial class SecuritySetup
         }
     }
 
-    /// <summary>Adds CORS (when configured) and the key check in front of every route but /health/*.</summary>
+    /// <summary>Adds the Host/Origin guard, CORS (when configured) and the key check in front of every route but /health/*.</summary>
     public static void UseSovereignSecurity(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -100,6 +100,7 @@ public static partial class SecuritySetup
             LogAuthOn(logger, store.Keys.Count);
         }
 
+        app.UseMiddleware<RequestOriginGuard>();
         if (options.Cors.Origins.Count > 0)
         {
             app.UseCors();

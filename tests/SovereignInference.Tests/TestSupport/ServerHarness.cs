@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Gguf;
 using SovereignInference.Server.Grpc;
@@ -18,9 +19,10 @@ public sealed class ServerHarness : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase)
+    private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase, CapturedLogs logs)
     {
         _app = app;
+        Logs = logs;
         HttpBase = httpBase;
         GrpcBase = grpcBase;
         Http = new HttpClient { BaseAddress = httpBase, Timeout = TimeSpan.FromSeconds(60) };
@@ -30,6 +32,9 @@ public sealed class ServerHarness : IAsyncDisposable
     public Uri HttpBase { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>Every Warning-or-above entry the server logged (assert <c>Logs.Errors</c> is empty after client faults).</summary>
+    public CapturedLogs Logs { get; }
 
     /// <summary>Base address of the gRPC API (its own HTTP/2 listener), e.g. http://127.0.0.1:41235; null when it is off.</summary>
     public Uri? GrpcBase { get; }
@@ -76,12 +81,16 @@ public sealed class ServerHarness : IAsyncDisposable
             }
         }
 
-        var app = ServerHost.Build([], values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)));
+        var logs = new CapturedLogs();
+        var app = ServerHost.Build(
+            [],
+            values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)),
+            builder => builder.Logging.AddProvider(logs));
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var grpcBase = app.Services.GetRequiredService<GrpcListener>().Address;
         var httpBase = addresses.Select(a => new Uri(a + "/")).First(a => grpcBase is null || a.Port != grpcBase.Port);
-        var harness = new ServerHarness(app, httpBase, grpcBase);
+        var harness = new ServerHarness(app, httpBase, grpcBase, logs);
         if (apiKey is not null)
         {
             harness.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);

@@ -22,6 +22,15 @@ public static class OpenAiEndpoints
         {
             var feature = context.Features.Get<IExceptionHandlerFeature>();
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SovereignInference.OpenAi");
+            if (feature?.Error is BadHttpRequestException bad)
+            {
+                // A client's fault Kestrel met outside the body reader (e.g. a form or query read): its own 4xx.
+                var error = OpenAiErrorMapper.From(Validation.RequestBody.FromBadRequest(bad));
+                OpenAiLog.ClientError(logger, context.Request.Path.Value ?? "", error.Status, null, error.Body.Message);
+                await OpenAiErrorMapper.WriteAsync(context, error);
+                return;
+            }
+
             OpenAiLog.Unexpected(logger, feature?.Error ?? new InvalidOperationException("unknown"), context.Request.Path.Value ?? "");
             context.RequestServices.GetService<UnexpectedErrorCounter>()?.Increment();
             await OpenAiErrorMapper.WriteAsync(context, OpenAiErrorMapper.Unexpected());

@@ -5,8 +5,11 @@ using SovereignInference.Server.Http.OpenAi.Errors;
 namespace SovereignInference.Server.Http.OpenAi.Validation;
 
 /// <summary>
-/// Reads a JSON request body: size capped by Kestrel's MaxRequestBodySize (413), bytes checked to be UTF-8,
-/// nesting capped at <see cref="MaxDepth"/>. Every failure is an <see cref="OpenAiHttpException"/>.
+/// Reads a JSON request body: Content-Type must be JSON (415: a cross-site form or text/plain POST, which browsers
+/// send without a preflight, never runs), size capped by Kestrel's MaxRequestBodySize (413), a body trickled too
+/// slowly (408) or with broken chunked framing (400) refused, bytes checked to be UTF-8, nesting capped at
+/// <see cref="MaxDepth"/>, and every string and property name checked to be whole UTF-16 (a lone surrogate escape
+/// such as <c>"\ud800"</c> is valid JSON syntax but no text). Every failure is an <see cref="OpenAiHttpException"/>.
 /// </summary>
 internal static class RequestBody
 {
@@ -15,6 +18,15 @@ internal static class RequestBody
     public static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (!context.Request.HasJsonContentType())
+        {
+            throw new OpenAiHttpException(
+                StatusCodes.Status415UnsupportedMediaType,
+                $"The request body must be JSON: send the header 'Content-Type: application/json' (got '{context.Request.ContentType ?? "none"}')",
+                null,
+                "unsupported_media_type");
+        }
+
         var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (limit is { } max && context.Request.ContentLength > max)
         {
@@ -31,6 +43,10 @@ internal static class RequestBody
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw TooLarge(limit ?? 0);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            throw FromBadRequest(ex);
         }
 
         if (bytes.Length == 0)
@@ -63,7 +79,94 @@ internal static class RequestBody
             throw new OpenAiHttpException(StatusCodes.Status400BadRequest, "The request body must be a JSON object", null, "invalid_json");
         }
 
+        if (FindBrokenText(document.RootElement, "") is { } path)
+        {
+            document.Dispose();
+            throw new OpenAiHttpException(
+                StatusCodes.Status400BadRequest,
+                $"The request body holds a string that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800) at {path}",
+                path.StartsWith('$') ? null : path,
+                "invalid_encoding");
+        }
+
         return document;
+    }
+
+    /// <summary>
+    /// A Kestrel request fault met while reading the body, as an OpenAI error with Kestrel's own status: 408 when
+    /// the body arrived slower than the minimum data rate, 400 for broken chunked framing, 413 past the size limit.
+    /// </summary>
+    public static OpenAiHttpException FromBadRequest(BadHttpRequestException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.StatusCode switch
+        {
+            StatusCodes.Status408RequestTimeout => new(ex.StatusCode, "The request body arrived too slowly and timed out", null, "request_timeout"),
+            StatusCodes.Status413PayloadTooLarge => new(ex.StatusCode, "The request body is larger than the limit (Sovereign:MaxRequestBodyBytes)", null, "request_too_large"),
+            >= 400 and < 500 => new(ex.StatusCode, $"The request is malformed: {ex.Message}", null, "bad_request"),
+            _ => new(StatusCodes.Status400BadRequest, $"The request is malformed: {ex.Message}", null, "bad_request"),
+        };
+    }
+
+    /// <summary>
+    /// The JSON path of the first string or property name that is not whole UTF-16 ("$" for a property name at
+    /// the top level, "$.a.b" for one inside a.b), or null when all text is whole.
+    /// </summary>
+    internal static string? FindBrokenText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsWholeText(element) ? null : path;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindBrokenText(item, $"{path}[{index}]") is { } found)
+                    {
+                        return found;
+                    }
+
+                    index++;
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path.Length == 0 ? "$" : "$." + path;
+                    }
+
+                    if (FindBrokenText(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsWholeText(JsonElement element)
+    {
+        try
+        {
+            _ = element.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static OpenAiHttpException TooLarge(long max) =>

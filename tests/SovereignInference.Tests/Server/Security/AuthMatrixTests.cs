@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SovereignInference.Tests.TestSupport;
+using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+
+namespace SovereignInference.Tests.Server.Security;
+
+/// <summary>
+/// Every HTTP route the server maps (read from its own endpoint table, so a route added later is covered) ×
+/// no key / wrong key / right key × content types, including the gRPC ones that once skipped the key check.
+/// </summary>
+public sealed class AuthMatrixTests
+{
+    private static readonly string?[] ContentTypes =
+    [
+        null,
+        "application/json",
+        "application/grpc",
+        "application/grpcfoo",
+        "APPLICATION/GRPC-web",
+        "application/grpc+proto",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    ];
+
+    [Fact]
+    public async Task Every_route_but_health_needs_a_key_whatever_the_content_type()
+    {
+        var settings = TwoKeys();
+        settings["Embeddings:0"] = "scripted";
+        await using var server = await ServerHarness.StartAsync(settings);
+        var routes = HttpRoutes(server);
+        Assert.Contains(routes, r => r.Path == "v1/completions");
+        Assert.Contains(routes, r => r.Path == "metrics");
+        Assert.Equal(["health/live", "health/ready"], routes.Where(r => r.Anonymous).Select(r => r.Path).Order().ToArray());
+
+        var failures = new List<string>();
+        foreach (var (method, path, anonymous) in routes.Append((HttpMethod.Post, "no/such/route", false)).Append((HttpMethod.Post, "sovereign.inference.v1.Inference/Generate", false)))
+        {
+            foreach (var contentType in ContentTypes)
+            {
+                foreach (var key in new[] { null, "sk-wrong", AliceKey })
+                {
+                    using var request = new HttpRequestMessage(method, path);
+                    if (method == HttpMethod.Post)
+                    {
+                        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{}"));
+                        if (contentType is not null)
+                        {
+                            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+                        }
+                    }
+                    else if (contentType is not null)
+                    {
+                        request.Content = new ByteArrayContent([]);
+                        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+                    }
+
+                    if (key is not null)
+                    {
+                        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+                    }
+
+                    using var response = await server.Http.SendAsync(request);
+                    var body = await response.Content.ReadAsStringAsync();
+                    var expectDenied = key != AliceKey && !anonymous;
+                    var label = $"{method} /{path} content-type '{contentType}' key '{key}': {(int)response.StatusCode} {body}";
+                    if (expectDenied)
+                    {
+                        if (response.StatusCode != HttpStatusCode.Unauthorized || ErrorCode(body) != "invalid_api_key")
+                        {
+                            failures.Add(label);
+                        }
+                    }
+                    else if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden || (int)response.StatusCode >= 500)
+                    {
+                        failures.Add(label);
+                    }
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+        Assert.Empty(server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task A_gRPC_path_on_the_HTTP_port_is_not_served_even_with_a_key()
+    {
+        await using var server = await ServerHarness.StartAsync(TwoKeys());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "sovereign.inference.v1.Inference/ListModels")
+        {
+            Content = new ByteArrayContent([0, 0, 0, 0, 0]),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AliceKey);
+
+        using var response = await server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    /// <summary>The server's HTTP routes (method, path with parameters filled in, whether it is open).</summary>
+    private static List<(HttpMethod Method, string Path, bool Anonymous)> HttpRoutes(ServerHarness server)
+    {
+        var routes = new List<(HttpMethod, string, bool)>();
+        foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            if (endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null || endpoint.RoutePattern.RawText is not { } raw || raw.Contains("unimplemented", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var path = string.Join('/', raw.Trim('/').Split('/').Select(segment => segment.StartsWith('{') ? "scripted" : segment));
+            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            {
+                routes.Add((new HttpMethod(method), path, anonymous));
+            }
+        }
+
+        return routes;
+    }
+
+    private static string? ErrorCode(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.GetProperty("error").GetProperty("code").GetString();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (KeyNotFoundException)
+        {
+            return null;
+        }
+    }
+}
