@@ -36,6 +36,9 @@ public static class OpenAiEndpoints
             await OpenAiErrorMapper.WriteAsync(context, OpenAiErrorMapper.Unexpected());
         }));
 
+        // A route that matched nothing (404) or not with this method (405) answers an OpenAI error, never an empty body.
+        app.UseStatusCodePages(context => RouteErrors.WriteAsync(context.HttpContext));
+
         app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync);

@@ -23,7 +23,12 @@ internal sealed record ChatChoice(
 internal sealed record ChatMessageDto(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content,
-    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDto>? ToolCalls);
+    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDto>? ToolCalls)
+{
+    /// <summary>Always null (the model never refuses through this field), but present: OpenAI's spec requires it and generated clients throw without it.</summary>
+    [JsonPropertyName("refusal"), JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Refusal { get; init; }
+}
 
 internal sealed record ToolCallDto(
     [property: JsonPropertyName("id")] string Id,
@@ -67,7 +72,12 @@ internal sealed record ToolCallDeltaDto(
     [property: JsonPropertyName("function")] FunctionCallDto Function);
 
 /// <summary>choices[].logprobs of chat completions.</summary>
-internal sealed record ChatLogprobs([property: JsonPropertyName("content")] IReadOnlyList<ChatTokenLogprob> Content);
+internal sealed record ChatLogprobs([property: JsonPropertyName("content")] IReadOnlyList<ChatTokenLogprob> Content)
+{
+    /// <summary>Always null; required (nullable) by OpenAI's spec.</summary>
+    [JsonPropertyName("refusal"), JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public IReadOnlyList<ChatTokenLogprob>? Refusal { get; init; }
+}
 
 internal sealed record ChatTokenLogprob(
     [property: JsonPropertyName("token")] string Token,
