@@ -18,9 +18,10 @@ public sealed class ServerHarness : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase)
+    private ServerHarness(WebApplication app, Uri httpBase, Uri? grpcBase, CapturedLogs logs)
     {
         _app = app;
+        Logs = logs;
         HttpBase = httpBase;
         GrpcBase = grpcBase;
         Http = new HttpClient { BaseAddress = httpBase, Timeout = TimeSpan.FromSeconds(60) };
@@ -33,6 +34,9 @@ public sealed class ServerHarness : IAsyncDisposable
 
     /// <summary>Base address of the gRPC API (its own HTTP/2 listener), e.g. http://127.0.0.1:41235; null when it is off.</summary>
     public Uri? GrpcBase { get; }
+
+    /// <summary>The server's log entries at Warning and above, from start on.</summary>
+    public CapturedLogs Logs { get; }
 
     public InferenceEngine Engine => _app.Services.GetRequiredService<InferenceEngine>();
 
@@ -77,11 +81,13 @@ public sealed class ServerHarness : IAsyncDisposable
         }
 
         var app = ServerHost.Build([], values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)));
+        var logs = new CapturedLogs();
+        app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().AddProvider(logs);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var grpcBase = app.Services.GetRequiredService<GrpcListener>().Address;
         var httpBase = addresses.Select(a => new Uri(a + "/")).First(a => grpcBase is null || a.Port != grpcBase.Port);
-        var harness = new ServerHarness(app, httpBase, grpcBase);
+        var harness = new ServerHarness(app, httpBase, grpcBase, logs);
         if (apiKey is not null)
         {
             harness.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
