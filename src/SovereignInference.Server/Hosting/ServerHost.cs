@@ -61,6 +61,7 @@ public static class ServerHost
         });
 
         var app = builder.Build();
+        app.UseSovereignRequestMetrics();
         app.UseSovereignSecurity();
         app.UseSovereignObservability();
         app.MapHealthEndpoints();

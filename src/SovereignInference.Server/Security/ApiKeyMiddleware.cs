@@ -93,6 +93,7 @@ internal sealed partial class ApiKeyMiddleware(
 
     private static Task Write(HttpContext context, int status, string message, string type, string code)
     {
+        RequestMetrics.CountRefusal(context, status);
         context.Response.StatusCode = status;
         context.Response.Headers[HeaderNames.CacheControl] = "no-store";
         return context.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
