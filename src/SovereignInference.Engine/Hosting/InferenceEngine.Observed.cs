@@ -76,8 +76,8 @@ public sealed partial class InferenceEngine
         finally
         {
             await updates.DisposeAsync();
-            var sha = _byId.TryGetValue(request.Model, out var entry) ? entry.Info?.Sha256 : null;
-            var record = observation.End(sha);
+            var served = _byId.TryGetValue(request.Model, out var entry);
+            var record = observation.End(entry?.Info?.Sha256, served);
             Interlocked.Decrement(ref _inFlight);
             Publish(record);
         }

@@ -40,6 +40,8 @@ public sealed class EngineTelemetry : IDisposable
         QueueTime = Meter.CreateHistogram("sovereign.request_queue_time", "s", "Time a request waited for a slot.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         BatchSize = Meter.CreateHistogram("sovereign.batch_size", "{sequence}", "Sequences in one decode step (decoding plus prefilling).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         StepDuration = Meter.CreateHistogram("sovereign.step_duration", "s", "One scheduler step: planning, the decode call of the whole batch, sampling and publishing.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenLatencyBuckets });
+        Refused = Meter.CreateCounter<long>("sovereign.requests.refused", "{request}", "Requests refused before the engine, by transport, route and reason (unauthenticated, rate_limited, model_not_found, too_large, malformed).");
+        ServerErrors = Meter.CreateCounter<long>("sovereign.server_errors", "{request}", "Responses that were the server's fault: HTTP 5xx and gRPC UNKNOWN, INTERNAL, UNAVAILABLE, DATA_LOSS, by transport, route and status.");
         BatchTokens = Meter.CreateHistogram("sovereign.iteration_tokens", "{token}", "Tokens in one decode step (one per decoding sequence plus prompt chunks).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         Meter.CreateObservableGauge("sovereign.num_requests_waiting", () => PerModel(models(), s => s.QueuedRequests), "{request}", "Requests waiting for a slot (queue depth).");
         Meter.CreateObservableGauge("sovereign.num_requests_running", () => PerModel(models(), s => s.ActiveSequences), "{request}", "Sequences holding a slot.");
@@ -70,6 +72,29 @@ public sealed class EngineTelemetry : IDisposable
     internal Histogram<int> BatchTokens { get; }
 
     internal Histogram<double> StepDuration { get; }
+
+    private Counter<long> Refused { get; }
+
+    private Counter<long> ServerErrors { get; }
+
+    /// <summary>
+    /// Counts a request refused before it became an engine call. Every label must come from a fixed set the
+    /// server owns (a mapped route or method, a reason constant), never from the request.
+    /// </summary>
+    public void RecordRefusal(string transport, string route, string reason) =>
+        Refused.Add(
+            1,
+            new KeyValuePair<string, object?>("transport", transport),
+            new KeyValuePair<string, object?>("route", route),
+            new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a response that was the server's fault (labels from fixed sets, as <see cref="RecordRefusal"/>).</summary>
+    public void RecordServerError(string transport, string route, string status) =>
+        ServerErrors.Add(
+            1,
+            new KeyValuePair<string, object?>("transport", transport),
+            new KeyValuePair<string, object?>("route", route),
+            new KeyValuePair<string, object?>("status", status));
 
     /// <summary>Records one scheduler step of <paramref name="model"/> (runs on the scheduler thread).</summary>
     internal void RecordStep(string model, StepRecord step)

@@ -66,8 +66,13 @@ internal sealed class GenerationObservation
 
     private KeyValuePair<string, object?> ModelTag => new("model", _request.Model);
 
-    /// <summary>Records the metrics and spans of the finished call and describes it.</summary>
-    public GenerationRecord End(string? modelSha256)
+    /// <summary>
+    /// Records the metrics and spans of the finished call and describes it. <paramref name="servedModel"/> is
+    /// false when the request named a model the engine does not have: then no metric is recorded, because
+    /// label values must come from the server's own model list, not from the request (the adapters count
+    /// such calls as refusals).
+    /// </summary>
+    public GenerationRecord End(string? modelSha256, bool servedModel)
     {
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
         var status = _final is not null ? "ok" : _errorStatus ?? "cancelled";
@@ -78,22 +83,9 @@ internal sealed class GenerationObservation
         var completionTokens = usage?.CompletionTokens ?? _tokens;
         var cached = usage?.CachedPromptTokens ?? 0;
 
-        _telemetry.Requests.Add(
-            1,
-            ModelTag,
-            new KeyValuePair<string, object?>("status", status),
-            new KeyValuePair<string, object?>("finish_reason", finish is { } f ? FinishLabel(f) : "none"));
-        _telemetry.PromptTokens.Add(promptTokens, ModelTag);
-        _telemetry.GenerationTokens.Add(completionTokens, ModelTag);
-        _telemetry.PrefixCacheHitTokens.Add(cached, ModelTag);
-        _telemetry.EndToEndLatency.Record(elapsed.TotalSeconds, ModelTag);
-        if (timings is not null)
+        if (servedModel)
         {
-            _telemetry.QueueTime.Record(timings.QueueWait.TotalSeconds, ModelTag);
-            if (completionTokens > 0)
-            {
-                _telemetry.TimeToFirstToken.Record(timings.TimeToFirstToken.TotalSeconds, ModelTag);
-            }
+            RecordMetrics(status, finish, promptTokens, completionTokens, cached, elapsed, timings);
         }
 
         EndActivity(status, finish, promptTokens, completionTokens, timings);
@@ -113,6 +105,27 @@ internal sealed class GenerationObservation
     }
 
     private static string FinishLabel(FinishReason reason) => GenerationRecord.Label(reason);
+
+    private void RecordMetrics(string status, FinishReason? finish, int promptTokens, int completionTokens, int cached, TimeSpan elapsed, GenerationTimings? timings)
+    {
+        _telemetry.Requests.Add(
+            1,
+            ModelTag,
+            new KeyValuePair<string, object?>("status", status),
+            new KeyValuePair<string, object?>("finish_reason", finish is { } f ? FinishLabel(f) : "none"));
+        _telemetry.PromptTokens.Add(promptTokens, ModelTag);
+        _telemetry.GenerationTokens.Add(completionTokens, ModelTag);
+        _telemetry.PrefixCacheHitTokens.Add(cached, ModelTag);
+        _telemetry.EndToEndLatency.Record(elapsed.TotalSeconds, ModelTag);
+        if (timings is not null)
+        {
+            _telemetry.QueueTime.Record(timings.QueueWait.TotalSeconds, ModelTag);
+            if (completionTokens > 0)
+            {
+                _telemetry.TimeToFirstToken.Record(timings.TimeToFirstToken.TotalSeconds, ModelTag);
+            }
+        }
+    }
 
     private void EndActivity(string status, FinishReason? finish, int promptTokens, int completionTokens, GenerationTimings? timings)
     {

@@ -64,6 +64,7 @@ public static class GrpcServiceExtensions
 
             return next(context);
         });
+        app.UseMiddleware<GrpcMessageGuard>();
         app.MapGrpcService<InferenceService>();
         app.MapGrpcService<EngineHealthService>();
         app.MapGrpcReflectionService();

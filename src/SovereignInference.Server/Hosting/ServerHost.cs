@@ -63,6 +63,7 @@ public static class ServerHost
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseSovereignRequestMetrics();
         app.UseSovereignSecurity();
         app.UseSovereignObservability();
         app.MapHealthEndpoints();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Security;
 
@@ -59,6 +60,7 @@ internal sealed class ApiKeyInterceptor(ApiKeyStore keys, KeyRateLimiter limiter
         var key = presented is null ? null : keys.Authenticate(presented);
         if (key is null)
         {
+            CountRefusal(context, RefusalReason.Unauthenticated);
             throw new RpcException(new Status(
                 StatusCode.Unauthenticated,
                 presented is null ? "Missing API key: send metadata 'authorization: Bearer <key>'" : "Incorrect API key provided."));
@@ -72,11 +74,20 @@ internal sealed class ApiKeyInterceptor(ApiKeyStore keys, KeyRateLimiter limiter
         var decision = limiter.Admit(key.Name);
         if (!decision.IsAdmitted)
         {
+            CountRefusal(context, RefusalReason.RateLimited);
             throw new RpcException(
                 new Status(StatusCode.ResourceExhausted, decision.Message!),
                 new Metadata { { "retry-after", decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture) } });
         }
 
         return decision;
+    }
+
+    private static void CountRefusal(ServerCallContext context, RefusalReason reason)
+    {
+        if (context.GetHttpContext() is { } http)
+        {
+            RequestMetrics.CountRefusal(http, reason);
+        }
     }
 }

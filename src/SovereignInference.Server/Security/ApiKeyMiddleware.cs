@@ -94,8 +94,11 @@ internal sealed partial class ApiKeyMiddleware(
         return token.Length == 0 ? null : token;
     }
 
-    private static Task Write(HttpContext context, int status, string message, string type, string code) =>
-        SecurityResponses.Write(context, status, message, type, code);
+    private static Task Write(HttpContext context, int status, string message, string type, string code)
+    {
+        RequestMetrics.CountRefusal(context, status);
+        return SecurityResponses.Write(context, status, message, type, code);
+    }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Refused {Path}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string path, string reason);

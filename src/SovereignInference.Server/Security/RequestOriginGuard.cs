@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Net.Http.Headers;
+using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Security;
 
@@ -28,6 +29,7 @@ internal sealed partial class RequestOriginGuard(RequestDelegate next, SecurityO
         if (!IsHostAllowed(context))
         {
             LogRefused(logger, "host", context.Request.Host.Value ?? "");
+            RequestMetrics.CountRefusal(context, RefusalReason.CrossSite);
             return SecurityResponses.Write(
                 context,
                 StatusCodes.Status400BadRequest,
@@ -40,6 +42,7 @@ internal sealed partial class RequestOriginGuard(RequestDelegate next, SecurityO
         if (origin.Length > 0 && !IsOriginAllowed(context.Request, origin))
         {
             LogRefused(logger, "origin", origin);
+            RequestMetrics.CountRefusal(context, RefusalReason.CrossSite);
             return SecurityResponses.Write(
                 context,
                 StatusCodes.Status403Forbidden,

@@ -9,7 +9,7 @@ public sealed class SecurityOptions
     /// <summary>A file of "name:sha256hex" lines (keys hashed at rest; '#' starts a comment).</summary>
     public string? ApiKeyFile { get; set; }
 
-    /// <summary>Largest request body Kestrel accepts (413 past it). Default 2 MiB.</summary>
+    /// <summary>Largest request body Kestrel accepts on the HTTP API (413 past it; gRPC calls are limited per message instead). Default 2 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>Largest total size of request headers. Default 32 KiB (Kestrel's default).</summary>

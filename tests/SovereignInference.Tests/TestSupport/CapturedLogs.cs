@@ -4,19 +4,24 @@ using Microsoft.Extensions.Logging;
 namespace SovereignInference.Tests.TestSupport;
 
 /// <summary>
-/// A logger provider that keeps every entry at Warning or above a server writes, so a test can assert that a
-/// client's fault left no error-level log (as grpc-dotnet's VerifyNoErrorsScope does).
+/// Every log entry of one server at Warning or above (added to its logger factory by <see cref="ServerHarness"/>),
+/// so tests can assert that client input never produces an error-level log.
 /// </summary>
 public sealed class CapturedLogs : ILoggerProvider
 {
-    private readonly ConcurrentQueue<(LogLevel Level, string Category, EventId Id, string Message)> _entries = new();
+    private readonly ConcurrentQueue<CapturedLog> _entries = new();
 
-    public IReadOnlyList<(LogLevel Level, string Category, EventId Id, string Message)> Entries => [.. _entries];
+    public IReadOnlyList<CapturedLog> Entries => [.. _entries];
 
-    /// <summary>Entries at Error or Critical, formatted one per line (empty when there are none).</summary>
-    public string Errors => string.Join(
-        Environment.NewLine,
-        _entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Level} {e.Category} [{e.Id}]: {e.Message}"));
+    /// <summary>Entries at Error or Critical.</summary>
+    public IReadOnlyList<CapturedLog> Errors => [.. _entries.Where(e => e.Level >= LogLevel.Error)];
+
+    /// <summary>Fails with the entries when any is at Error or Critical.</summary>
+    public void AssertNoErrors()
+    {
+        var errors = Errors;
+        Assert.True(errors.Count == 0, "error-level logs:\n" + string.Join("\n", errors.Select(e => $"{e.Level} {e.Category} [{e.EventId}] {e.Message} {e.Exception}")));
+    }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -35,8 +40,11 @@ public sealed class CapturedLogs : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                owner._entries.Enqueue((logLevel, category, eventId, formatter(state, exception) + (exception is null ? "" : " | " + exception)));
+                owner._entries.Enqueue(new CapturedLog(logLevel, category, eventId.Id, formatter(state, exception), exception));
             }
         }
     }
 }
+
+/// <summary>One captured log entry.</summary>
+public sealed record CapturedLog(LogLevel Level, string Category, int EventId, string Message, Exception? Exception);

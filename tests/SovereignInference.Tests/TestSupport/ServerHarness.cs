@@ -33,11 +33,12 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Every Warning-or-above entry the server logged (assert <c>Logs.Errors</c> is empty after client faults).</summary>
-    public CapturedLogs Logs { get; }
 
     /// <summary>Base address of the gRPC API (its own HTTP/2 listener), e.g. http://127.0.0.1:41235; null when it is off.</summary>
     public Uri? GrpcBase { get; }
+
+    /// <summary>The server's log entries at Warning and above, from start on.</summary>
+    public CapturedLogs Logs { get; }
 
     public InferenceEngine Engine => _app.Services.GetRequiredService<InferenceEngine>();
 

@@ -2,6 +2,7 @@ using SovereignInference.Engine.Errors;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Http.OpenAi.Streaming;
+using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
@@ -43,6 +44,11 @@ internal static class OpenAiCall
             OpenAiLog.Unexpected(logger, ex, path);
             context.RequestServices.GetRequiredService<UnexpectedErrorCounter>().Increment();
             error = OpenAiErrorMapper.Unexpected();
+        }
+
+        if (error.Status is StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge)
+        {
+            RequestMetrics.CountRefusal(context, error.Status);
         }
 
         if (!context.Response.HasStarted)
