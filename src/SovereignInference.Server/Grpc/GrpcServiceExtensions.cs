@@ -27,6 +27,10 @@ public static class GrpcServiceExtensions
         {
             // The receive limit (Sovereign:GrpcMaxReceiveBytes) is set with the other request limits in Security/.
             grpc.Interceptors.Add<EngineErrorInterceptor>();
+
+            // No catch-all "{service}/{method}" endpoints: on the HTTP port they shadowed two-segment routes
+            // (GET /v1/responses answered 404, not 405); unknown methods on the gRPC listener get UNIMPLEMENTED below.
+            grpc.IgnoreUnknownServices = true;
         });
         builder.Services.AddGrpcReflection();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -48,9 +52,20 @@ public static class GrpcServiceExtensions
             var onGrpcListener = GrpcListener.IsGrpcConnection(context);
             if (isGrpcEndpoint != onGrpcListener)
             {
-                if (onGrpcListener)
+                if (onGrpcListener && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                if (onGrpcListener)
+                {
+                    // A trailers-only gRPC answer, as grpc-dotnet gives an unknown service or method (only the answer's
+                    // shape follows the content type; which endpoint runs never does).
+                    context.Response.StatusCode = StatusCodes.Status200OK;
+                    context.Response.ContentType = "application/grpc";
+                    context.Response.Headers["grpc-status"] = "12";
+                    context.Response.Headers["grpc-message"] = $"Unknown service or method {context.Request.Path}";
                     return Task.CompletedTask;
                 }
 

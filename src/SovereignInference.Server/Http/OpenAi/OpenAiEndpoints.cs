@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using SovereignInference.Server.Http.OpenAi.Endpoints;
 using SovereignInference.Server.Http.OpenAi.Errors;
+using SovereignInference.Server.Http.OpenAi.Responses;
 
 namespace SovereignInference.Server.Http.OpenAi;
 
@@ -11,8 +12,12 @@ namespace SovereignInference.Server.Http.OpenAi;
 /// </summary>
 public static class OpenAiEndpoints
 {
-    /// <summary>Services the endpoints need (the unexpected-error counter).</summary>
-    public static IServiceCollection AddOpenAiApi(this IServiceCollection services) => services.AddSingleton<UnexpectedErrorCounter>();
+    /// <summary>Services the endpoints need (the unexpected-error counter, the stored responses).</summary>
+    public static IServiceCollection AddOpenAiApi(this IServiceCollection services) => services
+        .AddSingleton<UnexpectedErrorCounter>()
+        .AddSingleton(sp => new ResponseStore(
+            sp.GetRequiredService<IConfiguration>().GetSection(ResponseStoreOptions.Section).Get<ResponseStoreOptions>() ?? new ResponseStoreOptions(),
+            TimeProvider.System));
 
     /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
     public static WebApplication MapOpenAiEndpoints(this WebApplication app)
@@ -46,6 +51,7 @@ public static class OpenAiEndpoints
         app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        app.MapResponsesEndpoints();
         return app;
     }
 }

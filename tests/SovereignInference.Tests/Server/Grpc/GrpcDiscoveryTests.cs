@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Net;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -146,5 +147,19 @@ public sealed class GrpcDiscoveryTests
         Assert.Equal(HttpStatusCode.OK, httpOnHttpPort.StatusCode);
         Assert.NotEqual(StatusCode.OK, grpcOnHttpPort.StatusCode);
         Assert.NotEqual(server.HttpBase.Port, server.GrpcBase!.Port);
+    }
+
+    [Fact]
+    public async Task An_unknown_service_or_method_is_UNIMPLEMENTED()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(server.GrpcBase!);
+        var invoker = channel.CreateCallInvoker();
+        foreach (var (service, name) in new[] { ("sovereign.inference.v1.Inference", "NoSuchMethod"), ("no.such.Service", "Call") })
+        {
+            var method = new Method<ListModelsRequest, ListModelsResponse>(MethodType.Unary, service, name, Marshallers.Create(r => r.ToByteArray(), ListModelsRequest.Parser.ParseFrom), Marshallers.Create(r => r.ToByteArray(), ListModelsResponse.Parser.ParseFrom));
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(method, null, new CallOptions(), new ListModelsRequest()));
+            Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        }
     }
 }

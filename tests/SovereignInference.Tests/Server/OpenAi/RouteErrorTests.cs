@@ -9,7 +9,8 @@ namespace SovereignInference.Tests.Server.OpenAi;
 public sealed class RouteErrorTests
 {
     [Theory]
-    [InlineData("GET", "v1/responses", 404, "unknown_route")]
+    [InlineData("GET", "v1/assistants", 404, "unknown_route")]
+    [InlineData("GET", "v1/responses", 405, "method_not_allowed")]
     [InlineData("POST", "v1/nothing", 404, "unknown_route")]
     [InlineData("GET", "", 404, "unknown_route")]
     [InlineData("DELETE", "v1/models/scripted", 405, "method_not_allowed")]

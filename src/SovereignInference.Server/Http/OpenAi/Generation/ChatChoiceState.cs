@@ -22,6 +22,15 @@ internal sealed class ChatChoiceState(int index, ITokenizer tokenizer, ChatStrea
 
     public UsageInfo? Usage => assembler.Usage;
 
+    /// <summary>The reply's text so far (empty once it turned out to be tool calls).</summary>
+    public string Content => assembler.HasToolCalls ? "" : assembler.Content;
+
+    /// <summary>The reply's tool calls (none when it is text).</summary>
+    public IReadOnlyList<ChatToolCall> Calls => assembler.HasToolCalls ? assembler.Calls : [];
+
+    /// <summary>Why the reply ended, in chat terms.</summary>
+    public ChatFinish FinishKind => assembler.FinishReason;
+
     public ChatStep Apply(GenerationUpdate update)
     {
         var delta = assembler.Apply(update);

@@ -43,6 +43,14 @@ internal sealed class SseWriter
         await _response.Body.FlushAsync(_cancellationToken);
     }
 
+    /// <summary>A named event, as the Responses and Anthropic streams send them: <c>event: name\ndata: {json}\n\n</c>.</summary>
+    public async Task WriteEventAsync(string name, System.Text.Json.Nodes.JsonNode data)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes($"event: {name}\ndata: {data.ToJsonString()}\n\n");
+        await _response.Body.WriteAsync(bytes, _cancellationToken);
+        await _response.Body.FlushAsync(_cancellationToken);
+    }
+
     public async Task WriteDoneAsync()
     {
         await _response.Body.WriteAsync(Done, _cancellationToken);
