@@ -36,6 +36,37 @@ public sealed class SemanticGgufTests : IDisposable
         GgufReader.ReadModel(TestModels.Demo().Path);
     }
 
+    [Fact]
+    public void Valid_variants_of_the_base_are_not_refused()
+    {
+        static void Accept(Func<GgufMutator, GgufMutator> mutate, string what)
+        {
+            var bytes = mutate(new GgufMutator(SemanticGgufCorpus.Base())).Build();
+            var ex = Record.Exception(() => GgufModelValidator.Validate(GgufReader.Read(new MemoryStream(bytes), what)));
+            Assert.True(ex is null, $"{what}: {ex?.Message}");
+        }
+
+        Accept(m => m.Set("llama.attention.head_count", GgufValue.FromInt32Array([4, 4])).Set("llama.attention.head_count_kv", GgufValue.FromUInt32Array([2, 2])), "per-layer heads");
+        Accept(m => m.Set("llama.feed_forward_length", GgufValue.FromUInt32Array([256, 256])), "per-layer n_ff");
+        Accept(m => m.Set("llama.attention.key_length", GgufValue.FromUInt32(32)).Set("llama.attention.value_length", GgufValue.FromUInt32(32)), "explicit key/value length");
+        Accept(m => m.Set("llama.rope.scaling.type", GgufValue.FromString("yarn")).Set("llama.rope.scaling.factor", GgufValue.FromFloat32(4)), "yarn scaling");
+        Accept(m => m.Set("llama.attention.layer_norm_rms_epsilon", GgufValue.FromFloat32(0)), "zero epsilon (ggml asserts only eps >= 0)");
+        Accept(m => m.RemoveTensor("output.weight"), "tied output (token_embd reused)");
+        Accept(m => m.Remove("llama.vocab_size").Remove("tokenizer.ggml.bos_token_id"), "no vocab_size, default bos id");
+        Accept(m =>
+        {
+            for (var i = 0; i < m.Metadata.Count; i++)
+            {
+                if (m.Metadata[i].Key.StartsWith("llama.", StringComparison.Ordinal))
+                {
+                    m.Metadata[i] = new("mistral3." + m.Metadata[i].Key["llama.".Length..], m.Metadata[i].Value);
+                }
+            }
+
+            return m.Set("general.architecture", GgufValue.FromString("mistral3"));
+        }, "mistral3");
+    }
+
     [Theory]
     [MemberData(nameof(CaseNames))]
     public void Semantic_case_is_structurally_valid_and_refused_by_the_model_validator(string caseName)
