@@ -17,8 +17,6 @@ internal sealed class ModelMetadata(GgufFile file)
     public GgufFormatException Invalid(string key, string reason, GgufError error = GgufError.InvalidHyperparameter) =>
         Fail(error, $"'{key}' {reason}");
 
-    public bool Has(string key) => File.Metadata.ContainsKey(key);
-
     /// <summary>A required <c>uint32</c> (llama.cpp: <c>get_key(kid, uint32_t&amp;)</c>).</summary>
     public uint RequiredUInt32(string key) =>
         OptionalUInt32(key) ?? throw Invalid(key, "is required but missing");
