@@ -83,4 +83,10 @@ public enum GgufError
 
     /// <summary>A tensor's shape differs from the one the hyper-parameters (and vocabulary size) imply.</summary>
     TensorShapeMismatch,
+
+    /// <summary>
+    /// A tensor's ggml type cannot serve its role: a norm, bias or RoPE-factor vector that is not F32, or a weight matrix in
+    /// an integer, F64 or internal (Q8_1, Q8_K) type that ggml has no matrix multiplication for.
+    /// </summary>
+    UnsupportedTensorType,
 }

@@ -109,7 +109,8 @@ internal static class HyperparameterValidator
         }
 
         long rot = m.OptionalUInt32(p + "rope.dimension_count") ?? headK;
-        if (arch == "llama" && rot != headK)
+        // llama.cpp throws "invalid n_rot" for llama; the llama-family graphs (mistral3 included) assert n_rot == head size.
+        if (rot != headK)
         {
             throw m.Invalid(p + "rope.dimension_count", $"is {rot} but the head dimension is {headK}; llama.cpp requires them equal (invalid n_rot)");
         }

@@ -8,6 +8,15 @@ namespace SovereignInference.Gguf;
 /// </summary>
 internal static class LlamaTensorValidator
 {
+    /// <summary>Types ggml can multiply as a weight matrix (every type with a CPU dot product; not I8..I64, F64, Q8_1, Q8_K).</summary>
+    private static readonly HashSet<GgmlType> MatrixTypes =
+    [
+        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ2_XXS, GgmlType.IQ2_XS,
+        GgmlType.IQ3_XXS, GgmlType.IQ1_S, GgmlType.IQ4_NL, GgmlType.IQ3_S, GgmlType.IQ2_S, GgmlType.IQ4_XS, GgmlType.IQ1_M,
+        GgmlType.TQ1_0, GgmlType.TQ2_0, GgmlType.MXFP4,
+    ];
+
     public static void Validate(ModelMetadata m, ModelHyperparameters h, int vocab)
     {
         var e = h.EmbeddingLength;
@@ -65,6 +74,15 @@ internal static class LlamaTensorValidator
         if (!m.File.TensorsByName.TryGetValue(name, out var tensor))
         {
             return;
+        }
+
+        // Vectors (norms, biases, RoPE factors) enter element-wise ops with F32 activations; matrices enter mul_mat.
+        var isVector = shape.Length == 1 && !name.StartsWith("token_embd", StringComparison.Ordinal);
+        if (isVector ? tensor.Type != GgmlType.F32 : !MatrixTypes.Contains(tensor.Type))
+        {
+            throw m.Fail(GgufError.UnsupportedTensorType, isVector
+                ? $"tensor '{name}' is {tensor.Type}; norm, bias and RoPE-factor vectors must be F32"
+                : $"tensor '{name}' is {tensor.Type}, a type ggml cannot use as a weight matrix");
         }
 
         var actual = tensor.Dimensions;

@@ -71,6 +71,18 @@ internal sealed class GgufMutator
         return this;
     }
 
+    public GgufMutator Retype(string name, GgmlType type)
+    {
+        var i = Tensors.FindIndex(t => t.Name == name);
+        if (i < 0)
+        {
+            throw new InvalidOperationException($"Tensor '{name}' is not in the base file.");
+        }
+
+        Tensors[i] = Tensors[i] with { Type = type };
+        return this;
+    }
+
     public byte[] Build()
     {
         using var output = new MemoryStream();

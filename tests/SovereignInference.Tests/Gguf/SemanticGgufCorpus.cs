@@ -127,6 +127,11 @@ internal static class SemanticGgufCorpus
         ["token-embd-missing"] = new(m => m.RemoveTensor("token_embd.weight"), GgufError.MissingTensor, "token_embd.weight"),
         ["output-norm-missing"] = new(m => m.RemoveTensor("output_norm.weight"), GgufError.MissingTensor, "output_norm.weight"),
         ["layer-1-ffn-up-missing"] = new(m => m.RemoveTensor("blk.1.ffn_up.weight"), GgufError.MissingTensor, "blk.1.ffn_up.weight"),
+        ["output-norm-q8_0"] = new(m => m.Retype("output_norm.weight", GgmlType.Q8_0), GgufError.UnsupportedTensorType, "output_norm.weight"),
+        ["attn-norm-f16"] = new(m => m.Retype("blk.0.attn_norm.weight", GgmlType.F16), GgufError.UnsupportedTensorType, "blk.0.attn_norm.weight"),
+        ["attn-q-i32"] = new(m => m.Retype("blk.0.attn_q.weight", GgmlType.I32), GgufError.UnsupportedTensorType, "blk.0.attn_q.weight"),
+        ["token-embd-f64"] = new(m => m.Retype("token_embd.weight", GgmlType.F64), GgufError.UnsupportedTensorType, "token_embd.weight"),
+        ["attn-output-q8_1"] = new(m => m.Retype("blk.1.attn_output.weight", GgmlType.Q8_1), GgufError.UnsupportedTensorType, "blk.1.attn_output.weight"),
         ["layer-0-attn-v-missing"] = new(m => m.RemoveTensor("blk.0.attn_v.weight"), GgufError.MissingTensor, "blk.0.attn_v.weight"),
     };
 

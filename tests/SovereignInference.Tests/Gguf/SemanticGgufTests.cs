@@ -96,7 +96,7 @@ public sealed class SemanticGgufTests : IDisposable
             .Where(k => !(baseFile.Metadata.TryGetValue(k, out var a) && mutated.Metadata.TryGetValue(k, out var b) && a.Type == b.Type && a.ElementType == b.ElementType && a.ToString() == b.ToString() && SameArray(a, b)))
             .ToArray();
         var changedTensors = baseFile.TensorsByName.Keys.Union(mutated.TensorsByName.Keys)
-            .Where(n => !(baseFile.TensorsByName.TryGetValue(n, out var a) && mutated.TensorsByName.TryGetValue(n, out var b) && a.Dimensions.SequenceEqual(b.Dimensions)))
+            .Where(n => !(baseFile.TensorsByName.TryGetValue(n, out var a) && mutated.TensorsByName.TryGetValue(n, out var b) && a.Type == b.Type && a.Dimensions.SequenceEqual(b.Dimensions)))
             .ToArray();
 
         // One value changed (the token list cases edit the parallel arrays of one token; a few cases set two keys that only make sense together).
