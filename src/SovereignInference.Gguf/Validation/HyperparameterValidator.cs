@@ -261,9 +261,10 @@ internal static class HyperparameterValidator
     private static void CheckFileType(ModelMetadata m)
     {
         const string key = "general.file_type";
-        if (m.OptionalUInt32(key) is { } ft && ft > MaxFileType)
+        // The reader already requires an integer; llama.cpp converts it to its enum, so it must lie in the enum's range.
+        if (m.File.Get(key) is { } value && !(value.TryGetInt64(out var ft) && ft is >= 0 and <= MaxFileType))
         {
-            throw m.Invalid(key, $"is {ft}, outside llama.cpp's llama_ftype range (0..{MaxFileType})");
+            throw m.Invalid(key, $"is {value}, outside llama.cpp's llama_ftype range (0..{MaxFileType})");
         }
     }
 }

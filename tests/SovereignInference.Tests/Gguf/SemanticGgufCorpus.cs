@@ -88,6 +88,7 @@ internal static class SemanticGgufCorpus
         ["rms-epsilon-missing"] = new(m => m.Remove("llama.attention.layer_norm_rms_epsilon"), Hp, "layer_norm_rms_epsilon"),
         ["rms-epsilon-float64"] = new(m => m.Set("llama.attention.layer_norm_rms_epsilon", GgufValue.FromFloat64(1e-5)), Hp, "layer_norm_rms_epsilon"),
         ["unknown-float-hyperparameter-nan"] = new(m => m.Set("llama.attention.temperature_scale", F32(float.NaN)), Hp, "temperature_scale"),
+        ["file-type-negative-int64"] = new(m => m.Set("general.file_type", GgufValue.FromInt64(-1)), Hp, "general.file_type"),
         ["file-type-out-of-range"] = new(m => m.Set("general.file_type", U32(5000)), Hp, "general.file_type"),
 
         // Architecture.
