@@ -21,11 +21,24 @@ public static class NativeLoadProbe
             return 2;
         }
 
-        using var loaded = new LlamaBackend().Load(new ModelLoadSpec(path, 64, 1, 64, 0, null, "f16", 1));
-        loaded.Runner.Decode([new BatchToken(1, 0, 0, WantLogits: true), new BatchToken(300, 1, 0, WantLogits: true)]);
-        Console.WriteLine($"decoded, {loaded.Runner.GetLogits(1).Length} logits");
-        return 0;
+        try
+        {
+            using var loaded = new LlamaBackend().Load(new ModelLoadSpec(path, 64, 1, 64, 0, null, "f16", 1));
+            loaded.Runner.Decode([new BatchToken(1, 0, 0, WantLogits: true), new BatchToken(300, 1, 0, WantLogits: true)]);
+            Console.WriteLine($"decoded, {loaded.Runner.GetLogits(1).Length} logits");
+            return 0;
+        }
+#pragma warning disable CA1031 // a clean load failure is an outcome to report, not a crash
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Console.WriteLine($"load failed cleanly: {ex.GetType().Name}: {ex.Message}");
+            return CleanFailure;
+        }
     }
+
+    /// <summary>Exit code of a probe whose load failed with a managed exception (llama.cpp returned an error).</summary>
+    public const int CleanFailure = 3;
 
     /// <summary>Runs the probe on <paramref name="path"/> in a child process; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string path, TimeSpan timeout)
