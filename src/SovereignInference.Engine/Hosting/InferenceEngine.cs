@@ -425,7 +425,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         entry.State = ModelState.Loading;
         try
         {
-            var file = GgufReader.Read(entry.Path);
+            var file = GgufReader.ReadModel(entry.Path);
             var info = GgufModelInfo.From(file, entry.Path, computeSha256: true);
             entry.Info = info;
 

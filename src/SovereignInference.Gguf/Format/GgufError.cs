@@ -65,4 +65,28 @@ public enum GgufError
 
     /// <summary>Two tensors' data ranges overlap.</summary>
     TensorOverlap,
+
+    /// <summary><c>general.architecture</c> is missing or names an architecture this server does not validate and serve.</summary>
+    UnsupportedArchitecture,
+
+    /// <summary>
+    /// A model hyper-parameter (layer, head or expert count, a dimension, a RoPE or norm parameter, the context length)
+    /// is missing, has the wrong type, or has a value llama.cpp would assert on, throw on, or compute garbage from.
+    /// </summary>
+    InvalidHyperparameter,
+
+    /// <summary>The tokenizer metadata (model, token list, token types, special token ids) is one llama.cpp cannot use safely.</summary>
+    InvalidVocabulary,
+
+    /// <summary>A tensor the architecture requires is absent.</summary>
+    MissingTensor,
+
+    /// <summary>A tensor's shape differs from the one the hyper-parameters (and vocabulary size) imply.</summary>
+    TensorShapeMismatch,
+
+    /// <summary>
+    /// A tensor's ggml type cannot serve its role: a norm, bias or RoPE-factor vector that is not F32, or a weight matrix in
+    /// an integer, F64 or internal (Q8_1, Q8_K) type that ggml has no matrix multiplication for.
+    /// </summary>
+    UnsupportedTensorType,
 }

@@ -37,6 +37,18 @@ public static class GgufReader
         return Read(stream, path, options);
     }
 
+    /// <summary>
+    /// Reads <paramref name="path"/> and validates it both structurally and as a model
+    /// (<see cref="GgufModelValidator"/>): what the server requires before llama.cpp may see the file.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The file is not a valid GGUF file or not a model llama.cpp can run safely.</exception>
+    public static GgufFile ReadModel(string path, GgufReaderOptions? options = null)
+    {
+        var file = Read(path, options);
+        GgufModelValidator.Validate(file);
+        return file;
+    }
+
     /// <summary>Reads and validates a GGUF file from a seekable stream (read from its start).</summary>
     /// <param name="stream">Seekable stream positioned anywhere; reading starts at offset 0.</param>
     /// <param name="sourceName">Name used in error messages.</param>

@@ -37,7 +37,8 @@ internal static class BenchEngineCommand
                 }
             }
 
-            var info = GgufModelInfo.Read(path);
+            // The same model validation the server applies: a file that would abort llama.cpp is refused here too.
+            var info = GgufModelInfo.From(GgufReader.ReadModel(path), path, computeSha256: false);
             Console.WriteLine($"model: {path} ({info.Architecture}, {GgufModelInfoFormatter.FormatCount(info.ParameterCount)} parameters, {info.Quantization}); threads {result.GetValue(threads)}; {Environment.ProcessorCount} cores");
             var bench = new EngineBenchmark(path, result.GetValue(promptTokens), result.GetValue(maxTokens), result.GetValue(threads));
             var levels = result.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();

@@ -15,7 +15,7 @@ internal static class ModelsCommand
             var path = result.GetValue(file)!;
             try
             {
-                Console.WriteLine(GgufModelInfo.Read(path, computeSha256: true).Describe());
+                Console.WriteLine(GgufModelInfo.From(GgufReader.ReadModel(path), path, computeSha256: true).Describe());
                 return 0;
             }
             catch (GgufFormatException ex)

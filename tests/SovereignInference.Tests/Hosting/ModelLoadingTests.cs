@@ -45,6 +45,45 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public async Task Semantic_corpus_never_reaches_llama_cpp_each_file_is_skipped_with_its_reason_and_the_good_models_serve()
+    {
+        var names = SemanticGgufCorpus.Names.ToArray();
+        foreach (var name in names)
+        {
+            await File.WriteAllBytesAsync(_dir.File(name + ".gguf"), SemanticGgufCorpus.Build(name));
+        }
+
+        // The unmutated base, rewritten by the same mutator that made the corpus: it must load in real llama.cpp and
+        // generate, so every corpus file is refused for its one change and not for how it was written.
+        await File.WriteAllBytesAsync(_dir.File("base.gguf"), new GgufMutator(SemanticGgufCorpus.Base()).Build());
+        File.Copy(ScriptedModels.Engine.Path, _dir.File("good.gguf"));
+
+        await using var harness = await EngineHarness.StartAsync(new EngineOptions { ModelsDir = _dir.Path, Parallel = 1, CtxSize = 64 });
+        var engine = harness.Engine;
+
+        Assert.Equal(ModelState.Ready, engine.Models.Single(m => m.Id == "good").State);
+        Assert.Equal(ModelState.Ready, engine.Models.Single(m => m.Id == "base").State);
+        foreach (var name in names)
+        {
+            var entry = engine.Models.Single(m => m.Id == name);
+            var expected = SemanticGgufCorpus.Get(name);
+            Assert.Equal(ModelState.Failed, entry.State);
+            Assert.Null(entry.Loaded);
+            Assert.Contains(name + ".gguf", entry.Error, StringComparison.Ordinal);
+            Assert.Contains($"({expected.Expected})", entry.Error, StringComparison.Ordinal);
+            Assert.Contains(expected.Mentions, entry.Error, StringComparison.Ordinal);
+        }
+
+        var refused = await Assert.ThrowsAsync<EngineException>(() => harness.RunAsync(EngineHarness.Greedy("rms-epsilon-nan", [1, 2], 2)));
+        Assert.Equal(EngineErrorCode.ModelNotReady, refused.Code);
+
+        var fromBase = await harness.RunAsync(EngineHarness.Greedy("base", [1, 300, 301], 4));
+        Assert.NotEmpty(fromBase.Tokens);
+        var ok = await harness.RunAsync(EngineHarness.Greedy("good", ScriptedModels.Prompt("[/INST]"), 8));
+        Assert.Equal(" Hello world!", ok.Text);
+    }
+
+    [Fact]
     public async Task Memory_plan_that_cannot_fit_is_refused_with_a_clear_message()
     {
         File.Copy(TestModels.Tiny().Path, _dir.File("tiny.gguf"));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using SovereignInference.Tests.Gguf;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.Cli;
@@ -77,6 +78,72 @@ public sealed class ServeProcessTests : IDisposable
 
             Assert.True(ready, "server never became ready:\n" + text);
             Assert.Contains($"library: {Path.Combine(native, "libllama.so")}", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_skips_every_semantic_corpus_file_with_its_reason_and_keeps_serving_the_good_model()
+    {
+        var models = Directory.CreateDirectory(_dir.File("models")).FullName;
+        foreach (var name in SemanticGgufCorpus.Names)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(models, name + ".gguf"), SemanticGgufCorpus.Build(name));
+        }
+
+        File.Copy(ScriptedModels.Engine.Path, Path.Combine(models, "scripted.gguf"));
+        var port = FreePort();
+        using var process = Start("serve", "--models-dir", models, "--http-url", $"http://127.0.0.1:{port}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--ctx-size", "64", "--parallel", "1");
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            var ready = false;
+            for (var i = 0; i < 600 && !ready && !process.HasExited; i++)
+            {
+                try
+                {
+                    ready = (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                if (!ready)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            string Log()
+            {
+                lock (log)
+                {
+                    return log.ToString();
+                }
+            }
+
+            Assert.True(ready, "server never became ready:\n" + Log());
+            using var completion = await http.PostAsync("v1/completions", new StringContent(
+                """{"model":"scripted","prompt":"Hello","max_tokens":2}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+
+            var listed = await http.GetStringAsync("v1/models");
+            Assert.Contains("scripted", listed, StringComparison.Ordinal);
+            Assert.False(process.HasExited, "the server process died:\n" + Log());
+            var text = Log();
+            foreach (var name in SemanticGgufCorpus.Names)
+            {
+                Assert.Contains($"{name}.gguf' ({SemanticGgufCorpus.Get(name).Expected})", text, StringComparison.Ordinal);
+            }
         }
         finally
         {
