@@ -47,7 +47,9 @@ internal sealed partial class ApiKeyMiddleware(
             return;
         }
 
-        var presented = BearerToken(context.Request.Headers.Authorization.ToString());
+        // Anthropic clients send the key as x-api-key; either header is accepted on every route.
+        var presented = BearerToken(context.Request.Headers.Authorization.ToString())
+            ?? (context.Request.Headers["x-api-key"].ToString() is { Length: > 0 } apiKey ? apiKey.Trim() : null);
         var key = presented is null ? null : keys.Authenticate(presented);
         if (key is null)
         {
@@ -57,7 +59,7 @@ internal sealed partial class ApiKeyMiddleware(
                 context,
                 StatusCodes.Status401Unauthorized,
                 presented is null
-                    ? "You didn't provide an API key. Provide it in an Authorization header: Authorization: Bearer YOUR_KEY"
+                    ? "You didn't provide an API key. Provide it in an Authorization header (Authorization: Bearer YOUR_KEY) or an x-api-key header"
                     : "Incorrect API key provided.",
                 "invalid_request_error",
                 "invalid_api_key");

@@ -99,6 +99,12 @@ internal static class SecurityResponses
     {
         context.Response.StatusCode = status;
         context.Response.Headers[HeaderNames.CacheControl] = "no-store";
+        if (Http.Anthropic.AnthropicErrors.Applies(context))
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(Http.Anthropic.AnthropicErrors.Body(status, message).ToJsonString());
+        }
+
         return context.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using SovereignInference.Server.Http.OpenAi.Endpoints;
+using SovereignInference.Server.Http.Anthropic;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Http.OpenAi.Responses;
 
@@ -52,6 +53,7 @@ public static class OpenAiEndpoints
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
         app.MapResponsesEndpoints();
+        app.MapMessagesEndpoints();
         return app;
     }
 }

@@ -65,7 +65,14 @@ internal static class OpenAiCall
         OpenAiLog.StreamFailed(logger, path, error.Body.Message);
         try
         {
-            await new SseWriter(context).WriteAsync(new ErrorResponse(error.Body), OpenAiJsonContext.Default.ErrorResponse);
+            if (Anthropic.AnthropicErrors.Applies(context))
+            {
+                await new SseWriter(context).WriteEventAsync("error", Anthropic.AnthropicErrors.Body(error.Status, error.Body.Message));
+            }
+            else
+            {
+                await new SseWriter(context).WriteAsync(new ErrorResponse(error.Body), OpenAiJsonContext.Default.ErrorResponse);
+            }
         }
         catch (OperationCanceledException)
         {

@@ -46,6 +46,12 @@ internal static class OpenAiErrorMapper
         }
 
         context.Response.ContentType = "application/json";
+        if (Anthropic.AnthropicErrors.Applies(context))
+        {
+            await context.Response.WriteAsync(Anthropic.AnthropicErrors.Body(error.Status, error.Body.Message).ToJsonString(), context.RequestAborted);
+            return;
+        }
+
         await JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(error.Body), OpenAiJsonContext.Default.ErrorResponse, context.RequestAborted);
     }
 
