@@ -45,7 +45,7 @@ public sealed class AuthMatrixTests
         {
             foreach (var contentType in ContentTypes)
             {
-                foreach (var key in new[] { null, "sk-wrong", AliceKey })
+                foreach (var (key, header) in new (string?, string)[] { (null, ""), ("sk-wrong", "Authorization"), (AliceKey, "Authorization"), ("sk-wrong", "x-api-key"), (AliceKey, "x-api-key") })
                 {
                     using var request = new HttpRequestMessage(method, path);
                     if (method == HttpMethod.Post)
@@ -62,15 +62,19 @@ public sealed class AuthMatrixTests
                         request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
                     }
 
-                    if (key is not null)
+                    if (key is not null && header == "Authorization")
                     {
                         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+                    }
+                    else if (key is not null)
+                    {
+                        request.Headers.Add(header, key);
                     }
 
                     using var response = await server.Http.SendAsync(request);
                     var body = await response.Content.ReadAsStringAsync();
                     var expectDenied = key != AliceKey && !anonymous;
-                    var label = $"{method} /{path} content-type '{contentType}' key '{key}': {(int)response.StatusCode} {body}";
+                    var label = $"{method} /{path} content-type '{contentType}' {header} '{key}': {(int)response.StatusCode} {body}";
                     if (expectDenied)
                     {
                         if (response.StatusCode != HttpStatusCode.Unauthorized || ErrorCode(body) != "invalid_api_key")
@@ -133,7 +137,12 @@ public sealed class AuthMatrixTests
         try
         {
             using var document = JsonDocument.Parse(body);
-            return document.RootElement.GetProperty("error").GetProperty("code").GetString();
+            var error = document.RootElement.GetProperty("error");
+
+            // Anthropic-shaped errors (under /v1/messages) carry the kind in "type".
+            return error.TryGetProperty("code", out var code)
+                ? code.GetString()
+                : error.GetProperty("type").GetString() == "authentication_error" ? "invalid_api_key" : null;
         }
         catch (JsonException)
         {
