@@ -17,19 +17,25 @@ public sealed class HealthAndModelsEndpointTests
         await using var server = await ServerHarness.StartAsync(
             waitUntilReady: false,
             services: s => s.AddSingleton<IModelBackend>(backend));
-        await backend.LoadStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-
-        var loading = await server.Http.GetAsync("health/ready");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, loading.StatusCode);
-        using (var body = JsonDocument.Parse(await loading.Content.ReadAsStringAsync()))
+        try
         {
-            Assert.Equal("loading", body.RootElement.GetProperty("status").GetString());
+            await backend.LoadStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+            var loading = await server.Http.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, loading.StatusCode);
+            using (var body = JsonDocument.Parse(await loading.Content.ReadAsStringAsync()))
+            {
+                Assert.Equal("loading", body.RootElement.GetProperty("status").GetString());
+            }
+
+            Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("health/live")).StatusCode);
+            Assert.Equal(ModelState.Loading, server.Engine.Models.Single().State);
+        }
+        finally
+        {
+            backend.ReleaseLoads(); // also when an assertion failed, so the server can stop
         }
 
-        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("health/live")).StatusCode);
-        Assert.Equal(ModelState.Loading, server.Engine.Models.Single().State);
-
-        backend.ReleaseLoads();
         await EngineHarness.WaitUntilAsync(() => server.Engine.IsLoadingComplete, TimeSpan.FromSeconds(60), "loaded");
         var ready = await server.Http.GetAsync("health/ready");
 
