@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using SovereignInference.LlamaCpp;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.Cli;
@@ -31,11 +32,26 @@ public sealed class ServeProcessTests : IDisposable
         return Process.Start(info)!;
     }
 
+    /// <summary>
+    /// The directory of the libllama this test process runs on: LLamaSharp picked it for this machine
+    /// (runtimes/linux-x64/native/avx2, avx512 or noavx, linux-arm64, ...), so a copy of it loads here too.
+    /// </summary>
+    private static string PackagedNativeDir()
+    {
+        var description = new LlamaBackend().Description;
+        const string Marker = "; library: ";
+        var start = description.IndexOf(Marker, StringComparison.Ordinal) + Marker.Length;
+        var end = description.IndexOf("; system: ", start, StringComparison.Ordinal);
+        var library = description[start..end];
+        Assert.True(File.Exists(library), $"no loaded libllama in: {description}");
+        return Path.GetDirectoryName(library)!;
+    }
+
     [Fact]
     public async Task Native_lib_dir_loads_llama_cpp_from_that_directory()
     {
         var native = Directory.CreateDirectory(_dir.File("llama-build")).FullName;
-        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "avx2")))
+        foreach (var file in Directory.GetFiles(PackagedNativeDir()))
         {
             File.Copy(file, Path.Combine(native, Path.GetFileName(file)));
         }
@@ -51,23 +67,7 @@ public sealed class ServeProcessTests : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            var ready = false;
-            for (var i = 0; i < 300 && !ready && !process.HasExited; i++)
-            {
-                try
-                {
-                    ready = (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
 
             string text;
             lock (log)
@@ -91,7 +91,7 @@ public sealed class ServeProcessTests : IDisposable
         using var process = Start("serve", "--models-dir", _dir.Path, "--http-url", $"http://127.0.0.1:{FreePort()}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--native-lib-dir", _dir.File("nope"));
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(ChildProcessReadiness.HangGuard);
         await process.WaitForExitAsync(timeout.Token);
 
         Assert.NotEqual(0, process.ExitCode);
