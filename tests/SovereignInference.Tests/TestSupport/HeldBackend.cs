@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Errors;
 using SovereignInference.LlamaCpp;
 
 namespace SovereignInference.Tests.TestSupport;
@@ -6,7 +7,8 @@ namespace SovereignInference.Tests.TestSupport;
 /// <summary>
 /// The real LLamaSharp backend with two gates a test opens and closes, to make states observable that are
 /// otherwise over too fast to see: a model load waits for <see cref="ReleaseLoads"/>, and once
-/// <see cref="HoldDecodes"/> is called every decode waits for <see cref="ReleaseDecodes"/>.
+/// <see cref="HoldDecodes"/> is called every decode waits for <see cref="ReleaseDecodes"/>. It can also fail the
+/// next decode as a broken native backend would (<see cref="FailNextDecode"/>).
 /// Register it with <see cref="ServerHarness.StartAsync"/>'s services callback; production never sees it.
 /// </summary>
 public sealed class HeldBackend : IModelBackend
@@ -15,6 +17,7 @@ public sealed class HeldBackend : IModelBackend
     private readonly ManualResetEventSlim _loads;
     private readonly ManualResetEventSlim _decodes = new(initialState: true);
     private int _decodesStarted;
+    private EngineException? _nextDecodeFailure;
 
     /// <param name="holdLoads">Loads wait until <see cref="ReleaseLoads"/>.</param>
     public HeldBackend(bool holdLoads) => _loads = new ManualResetEventSlim(initialState: !holdLoads);
@@ -43,6 +46,9 @@ public sealed class HeldBackend : IModelBackend
 
     public void ReleaseDecodes() => _decodes.Set();
 
+    /// <summary>The next decode throws <paramref name="failure"/> instead of running (once).</summary>
+    public void FailNextDecode(EngineException failure) => Volatile.Write(ref _nextDecodeFailure, failure);
+
     private sealed class HeldRunner(IModelRunner inner, HeldBackend owner) : IModelRunner
     {
         public int VocabSize => inner.VocabSize;
@@ -57,6 +63,11 @@ public sealed class HeldBackend : IModelBackend
         {
             Interlocked.Increment(ref owner._decodesStarted);
             owner._decodes.Wait();
+            if (Interlocked.Exchange(ref owner._nextDecodeFailure, null) is { } failure)
+            {
+                throw failure;
+            }
+
             inner.Decode(batch);
         }
 

@@ -85,6 +85,52 @@ public sealed class ServeProcessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// --gpu-layers on the CPU build (the packaged LLamaSharp.Backend.Cpu): nothing to offload to, so the model
+    /// is planned against RAM and served on the CPU instead of failing the start.
+    /// </summary>
+    [Fact]
+    public async Task Gpu_layers_on_a_cpu_build_serves_on_the_cpu()
+    {
+        Assert.Contains("GPU offload not supported", new LlamaBackend().Description, StringComparison.Ordinal);
+        var models = Directory.CreateDirectory(_dir.File("models")).FullName;
+        File.Copy(ScriptedModels.Engine.Path, Path.Combine(models, "scripted.gguf"));
+        var port = FreePort();
+        using var process = Start("serve", "--models-dir", models, "--http-url", $"http://127.0.0.1:{port}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--gpu-layers", "-1", "--ctx-size", "64", "--parallel", "1", "--threads", "2");
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
+            string Log()
+            {
+                lock (log)
+                {
+                    return log.ToString();
+                }
+            }
+
+            Assert.True(ready, "server never became ready:\n" + Log());
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            var prompt = System.Text.Json.JsonSerializer.Serialize(ScriptedModels.Prompt("[/INST]"));
+            using var response = await http.PostAsync("v1/completions", new StringContent(
+                $$"""{"model":"scripted","prompt":{{prompt}},"max_tokens":8,"temperature":0}""", System.Text.Encoding.UTF8, "application/json"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            Assert.Equal(" Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+            Assert.Contains("GPU offload not supported", Log(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task Missing_native_lib_dir_fails_start_with_a_clear_message()
     {
