@@ -9,11 +9,11 @@ public static class ChildProcessReadiness
     /// <summary>
     /// Only a guard against a hung child: a start (JIT, llama.cpp load, SHA-256 of the model) on a busy 2-core
     /// machine shared with other builds has taken well over the 30 s and 90 s this used to allow. The wait ends
-    /// early, and the test fails at once, when the process exits.
+    /// early, and the test fails at once, when the process exits or has finished loading with no model serving.
     /// </summary>
     public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(5);
 
-    /// <summary>True once ready; false when the process exited first or the guard ran out.</summary>
+    /// <summary>True once ready; false when the process exited, no model could be loaded, or the guard ran out.</summary>
     public static async Task<bool> WaitUntilReadyAsync(Process process, Uri baseAddress)
     {
         using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -26,6 +26,12 @@ public static class ChildProcessReadiness
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return true;
+                }
+
+                using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                if (body.RootElement.TryGetProperty("status", out var status) && status.GetString() == "no model serving")
+                {
+                    return false;
                 }
             }
             catch (HttpRequestException)
