@@ -1,13 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Tests.TestSupport;
-using Microsoft.Extensions.DependencyInjection;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
-using ChatFinishReason = OpenAI.Chat.ChatFinishReason;
 using AiChatRole = Microsoft.Extensions.AI.ChatRole;
+using ChatFinishReason = OpenAI.Chat.ChatFinishReason;
 
 namespace SovereignInference.Tests.Server.OpenAi;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using SovereignInference.Server.Security;
 using SovereignInference.Gguf;
+using SovereignInference.Server.Security;
 using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
