@@ -87,6 +87,11 @@ internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
         {
             return null;
         }
+        catch (LLama.Exceptions.MissingTemplateException)
+        {
+            // llama.cpp knows no built-in format for this template: the caller answers 400, not 500.
+            return null;
+        }
         catch (ArgumentException)
         {
             return null;

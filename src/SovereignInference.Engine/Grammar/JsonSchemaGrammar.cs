@@ -28,8 +28,12 @@ public static class JsonSchemaGrammar
         ["null"] = ("\"null\" space", ["space"]),
         ["integral-part"] = ("[0] | [1-9] [0-9]{0,15}", []),
         ["decimal-part"] = ("[0-9]{1,16}", []),
+        // At most two exponent digits: with at most 16 + 16 mantissa digits every number the grammar admits is
+        // finite and not subnormal as a double (1e-115 .. 1e115). llama.cpp's converter reuses integral-part
+        // there, which admits 87E3272072953428, read as Infinity by JavaScript and .NET alike.
+        ["exponent-part"] = ("[0-9]{1,2}", []),
         ["integer"] = ("\"-\"? integral-part space", ["integral-part", "space"]),
-        ["number"] = ("\"-\"? integral-part (\".\" decimal-part)? ([eE] [-+]? integral-part)? space", ["integral-part", "decimal-part", "space"]),
+        ["number"] = ("\"-\"? integral-part (\".\" decimal-part)? ([eE] [-+]? exponent-part)? space", ["integral-part", "decimal-part", "exponent-part", "space"]),
         ["char"] = ("[^\"\\\\\\x7F\\x00-\\x1F] | [\\\\] ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})", []),
         ["string"] = ("\"\\\"\" char* \"\\\"\" space", ["char", "space"]),
         ["value"] = ("object | array | string | number | boolean | null", ["object", "array", "string", "number", "boolean", "null"]),

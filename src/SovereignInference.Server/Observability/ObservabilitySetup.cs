@@ -44,21 +44,33 @@ public static class ObservabilitySetup
                 "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
                 _ => throw new InvalidOperationException($"Sovereign:Otlp:Protocol must be 'grpc' or 'http/protobuf' (got '{options.Otlp.Protocol}')"),
             };
-            void Exporter(OtlpExporterOptions otlp)
+            Action<OtlpExporterOptions> Exporter(string signalPath) => otlp =>
             {
-                otlp.Endpoint = endpoint;
+                otlp.Endpoint = protocol == OtlpExportProtocol.HttpProtobuf ? SignalEndpoint(endpoint, signalPath) : endpoint;
                 otlp.Protocol = protocol;
-            }
+            };
 
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(resource => resource.AddService("sovereign"))
                 .WithTracing(tracing => tracing
                     .AddSource(EngineTelemetry.SourceName, "Microsoft.AspNetCore")
-                    .AddOtlpExporter(Exporter))
+                    .AddOtlpExporter(Exporter("v1/traces")))
                 .WithMetrics(metrics => metrics
                     .AddMeter(EngineTelemetry.SourceName)
-                    .AddOtlpExporter(Exporter));
+                    .AddOtlpExporter(Exporter("v1/metrics")));
         }
+    }
+
+    /// <summary>
+    /// The URL one signal is POSTed to over http/protobuf. OpenTelemetry .NET uses an endpoint set in code
+    /// verbatim for that protocol (only the OTEL_EXPORTER_OTLP_ENDPOINT variable gets the signal path), so the
+    /// configured base URL gets /v1/traces or /v1/metrics appended here, after any path it already has.
+    /// </summary>
+    internal static Uri SignalEndpoint(Uri baseEndpoint, string signalPath)
+    {
+        var builder = new UriBuilder(baseEndpoint);
+        builder.Path = builder.Path.TrimEnd('/') + "/" + signalPath;
+        return builder.Uri;
     }
 
     /// <summary>Maps GET /metrics (behind the API key unless Sovereign:Metrics:AllowAnonymous) and starts the audit log.</summary>

@@ -16,7 +16,7 @@ namespace SovereignInference.Tests.Grammar;
 public sealed class GrammarGenerationTests : IAsyncLifetime
 {
     private const string Model = "tiny";
-    private const string PersonSchema = MiniSchemaValidator.PersonSchema;
+    private const string PersonSchema = SchemaValidator.PersonSchema;
 
     private EngineHarness _harness = null!;
 
@@ -58,7 +58,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
 
         Assert.Equal(FinishReason.Stop, result.Finish);
         using var document = JsonDocument.Parse(result.Text);
-        var errors = MiniSchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement);
+        var errors = SchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement);
         Assert.True(errors.Count == 0, $"output {result.Text} breaks the schema: {string.Join("; ", errors)}");
     }
 
@@ -176,7 +176,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
         foreach (var result in results)
         {
             using var document = JsonDocument.Parse(result.Text);
-            Assert.Empty(MiniSchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement));
+            Assert.Empty(SchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement));
         }
     }
 }

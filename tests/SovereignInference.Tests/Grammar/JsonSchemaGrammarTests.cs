@@ -1,17 +1,24 @@
+using System.Text.Json;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
 
 namespace SovereignInference.Tests.Grammar;
 
-public sealed class JsonSchemaGrammarTests
+/// <summary>
+/// The JSON-Schema-to-GBNF converter. Each grammar is checked three ways: its text (the converter's output,
+/// reviewed by hand), the project's GBNF validator, and llama.cpp itself: its grammar parser must load the
+/// grammar and sampling under it must give JSON that JsonSchema.Net finds valid against the schema.
+/// </summary>
+public sealed class JsonSchemaGrammarTests(TinyGrammarEngine llama) : IClassFixture<TinyGrammarEngine>
 {
     [Fact]
-    public void Object_with_required_and_optional_properties()
+    public async Task Object_with_required_and_optional_properties()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""
+        const string Schema = """
             {"type":"object","properties":{"name":{"type":"string","maxLength":5},"age":{"type":"integer"}},
              "required":["name"],"additionalProperties":false}
-            """);
+            """;
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.Equal("root", spec.Root);
         Assert.Equal(
@@ -28,33 +35,40 @@ public sealed class JsonSchemaGrammarTests
             """.ReplaceLineEndings("\n"),
             spec.Gbnf);
         GbnfValidator.Validate(spec);
+        await llama.AssertSamplesValidAsync(Schema, spec);
     }
 
     [Fact]
-    public void Optional_properties_only_allow_any_ordered_subset()
+    public async Task Optional_properties_only_allow_any_ordered_subset()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""{"properties":{"a":{"type":"null"},"b":{"type":"boolean"}}}""");
+        const string Schema = """{"properties":{"a":{"type":"null"},"b":{"type":"boolean"}}}""";
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.StartsWith(
             """root ::= "{" space (root-a-kv ("," space root-b-kv)? | root-b-kv)? "}" space""" + "\n",
             spec.Gbnf,
             StringComparison.Ordinal);
         GbnfValidator.Validate(spec);
+        var outputs = await llama.AssertSamplesValidAsync(Schema, spec, favour: "\"");
+        Assert.Contains(outputs, text => JsonDocument.Parse(text).RootElement.EnumerateObject().Any());
     }
 
     [Fact]
-    public void String_enum()
+    public async Task String_enum()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""{"enum":["a","b\"c"]}""");
+        const string Schema = """{"enum":["a","b\"c"]}""";
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.Equal("root ::= (\"\\\"a\\\"\" | \"\\\"b\\\\\\\"c\\\"\") space\nspace ::= | \" \"\n", spec.Gbnf);
         GbnfValidator.Validate(spec);
+        await llama.AssertSamplesValidAsync(Schema, spec);
     }
 
     [Fact]
-    public void Array_with_item_bounds()
+    public async Task Array_with_item_bounds()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""{"type":"array","items":{"type":"boolean"},"minItems":1,"maxItems":3}""");
+        const string Schema = """{"type":"array","items":{"type":"boolean"},"minItems":1,"maxItems":3}""";
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.Equal(
             """
@@ -65,23 +79,26 @@ public sealed class JsonSchemaGrammarTests
             """.ReplaceLineEndings("\n"),
             spec.Gbnf);
         GbnfValidator.Validate(spec);
+        await llama.AssertSamplesValidAsync(Schema, spec);
     }
 
     [Fact]
-    public void AnyOf_with_a_ref_to_defs()
+    public async Task AnyOf_with_a_ref_to_defs()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""
+        const string Schema = """
             {"$defs":{"pt":{"type":"object","properties":{"x":{"type":"number"}},"required":["x"]}},
              "anyOf":[{"$ref":"#/$defs/pt"},{"type":"null"}]}
-            """);
+            """;
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.Equal(
             """
             root ::= ref-pt | null
             decimal-part ::= [0-9]{1,16}
+            exponent-part ::= [0-9]{1,2}
             integral-part ::= [0] | [1-9] [0-9]{0,15}
             null ::= "null" space
-            number ::= "-"? integral-part ("." decimal-part)? ([eE] [-+]? integral-part)? space
+            number ::= "-"? integral-part ("." decimal-part)? ([eE] [-+]? exponent-part)? space
             ref-pt ::= "{" space ref-pt-x-kv "}" space
             ref-pt-x-kv ::= "\"x\"" space ":" space number
             space ::= | " "
@@ -89,15 +106,20 @@ public sealed class JsonSchemaGrammarTests
             """.ReplaceLineEndings("\n"),
             spec.Gbnf);
         GbnfValidator.Validate(spec);
+        var plain = await llama.AssertSamplesValidAsync(Schema, spec);
+        var steered = await llama.AssertSamplesValidAsync(Schema, spec, favour: "{");
+        var kinds = plain.Concat(steered).Select(text => JsonDocument.Parse(text).RootElement.ValueKind).ToHashSet();
+        Assert.Equal([JsonValueKind.Object, JsonValueKind.Null], kinds.Order());
     }
 
     [Fact]
-    public void Recursive_definitions_make_a_valid_grammar()
+    public async Task Recursive_definitions_make_a_valid_grammar()
     {
-        var spec = JsonSchemaGrammar.FromSchema("""
+        const string Schema = """
             {"definitions":{"node":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/definitions/node"},{"type":"null"}]}},
              "required":["v","next"],"additionalProperties":false}},"$ref":"#/definitions/node"}
-            """);
+            """;
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
 
         Assert.Equal(
             """
@@ -114,16 +136,41 @@ public sealed class JsonSchemaGrammarTests
             """.ReplaceLineEndings("\n"),
             spec.Gbnf);
         GbnfValidator.Validate(spec);
+        var outputs = await llama.AssertSamplesValidAsync(Schema, spec, TinyGrammarEngine.Closing);
+        Assert.Contains(outputs, text => JsonDocument.Parse(text).RootElement.GetProperty("next").ValueKind == JsonValueKind.Object);
     }
 
     [Fact]
-    public void Json_object_is_any_object()
+    public async Task Json_object_is_any_object()
     {
         var spec = JsonSchemaGrammar.JsonObject();
 
         Assert.StartsWith("root ::= object\n", spec.Gbnf, StringComparison.Ordinal);
         Assert.Contains("value ::= object | array | string | number | boolean | null\n", spec.Gbnf, StringComparison.Ordinal);
         GbnfValidator.Validate(spec);
+        await llama.AssertSamplesValidAsync("""{"type":"object"}""", spec, TinyGrammarEngine.Closing, maxTokens: 480);
+    }
+
+    [Fact]
+    public async Task Numbers_have_at_most_two_exponent_digits_so_every_one_is_a_finite_double()
+    {
+        const string Schema = """{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":6}""";
+        var spec = JsonSchemaGrammar.FromSchema(Schema);
+
+        Assert.Contains("number ::= \"-\"? integral-part (\".\" decimal-part)? ([eE] [-+]? exponent-part)? space\n", spec.Gbnf, StringComparison.Ordinal);
+        Assert.Contains("exponent-part ::= [0-9]{1,2}\n", spec.Gbnf, StringComparison.Ordinal);
+        GbnfValidator.Validate(spec);
+        var number = JsonSchemaGrammar.FromSchema("""{"type":"number"}""");
+        // 16 exponent digits: JavaScript and .NET read it as Infinity.
+        Assert.False(llama.Accepts(number, "87E3272072953428"));
+        Assert.False(llama.Accepts(number, "1e308"));
+        Assert.False(llama.Accepts(number, "01"));
+        Assert.True(llama.Accepts(number, "87E32"));
+        Assert.True(llama.Accepts(number, "9999999999999999.9999999999999999e99"));
+        Assert.True(llama.Accepts(number, "-12.5e-07")); // JSON allows leading zeros in an exponent
+
+        var outputs = await llama.AssertSamplesValidAsync(Schema, spec);
+        Assert.All(outputs, text => Assert.All(JsonDocument.Parse(text).RootElement.EnumerateArray(), n => Assert.Equal(JsonValueKind.Number, n.ValueKind)));
     }
 
     [Theory]

@@ -87,15 +87,25 @@ public sealed class ModelLoadingTests : IDisposable
     public async Task Memory_plan_that_cannot_fit_is_refused_with_a_clear_message()
     {
         File.Copy(TestModels.Tiny().Path, _dir.File("tiny.gguf"));
+        var options = new EngineOptions { ModelsDir = _dir.Path, Parallel = 4, CtxSize = 1024 };
 
-        await using var harness = await EngineHarness.StartAsync(new EngineOptions { ModelsDir = _dir.Path, Parallel = 256, CtxSize = 1_000_000 });
+        // The same plan against two explicit budgets: 1 GiB holds it, 1 MiB (less than the weights alone) does not.
+        await using (var roomy = await EngineHarness.StartAsync(options, new MemoryBudgetBackend(1L << 30)))
+        {
+            var fits = Assert.Single(roomy.Engine.Models);
+            Assert.Equal(ModelState.Ready, fits.State);
+            Assert.True(fits.Plan!.TotalBytes < fits.Plan.AvailableBytes, fits.Plan.ToString());
+        }
+
+        await using var harness = await EngineHarness.StartAsync(options, new MemoryBudgetBackend(1L << 20));
 
         var entry = Assert.Single(harness.Engine.Models);
         Assert.Equal(ModelState.Failed, entry.State);
         Assert.Contains("memory plan does not fit", entry.Error, StringComparison.Ordinal);
         Assert.Contains("tiny.gguf", entry.Error, StringComparison.Ordinal);
         Assert.False(harness.Engine.IsReady);
-        Assert.True(entry.Plan!.KvBytesTotal > entry.Plan.AvailableBytes);
+        Assert.Equal(1L << 20, entry.Plan!.AvailableBytes);
+        Assert.True(entry.Plan.TotalBytes > entry.Plan.AvailableBytes, entry.Plan.ToString());
     }
 
     [Fact]

@@ -531,29 +531,28 @@ public class TokenSamplerTests(ITestOutputHelper output)
         var logits = RandomLogits(random, vocab, scale: 10);
         var prompt = Enumerable.Range(0, 500).Select(_ => random.Next(vocab)).ToArray();
         var sampler = new TokenSampler(p, vocab, prompt);
-        // Warm up past tiered JIT compilation (call counting, then background tier-1 compile).
-        for (var round = 0; round < 2; round++)
+
+        // Tiered JIT (call counting, OSR, a background tier-1 compile that may finish late on a busy machine) can
+        // allocate on this thread in any one round; an allocation per call shows in every round. So the steady
+        // state is the quietest of several rounds. Speed is measured in the benchmark, never asserted here.
+        const int iterations = 300;
+        var rounds = new List<long>();
+        for (var round = 0; round < 8; round++)
         {
-            for (var i = 0; i < 200; i++)
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < iterations; i++)
             {
                 sampler.Sample(logits);
             }
 
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
         }
 
-        // Speed is measured in the benchmark (docs/performance.md), never asserted in a unit test.
-        const int iterations = 300;
-        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < iterations; i++)
-        {
-            sampler.Sample(logits);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        output.WriteLine($"{name}: {allocated} bytes allocated over {iterations} calls");
+        var allocated = rounds.Min();
+        output.WriteLine($"{name}: {string.Join(", ", rounds)} bytes allocated per round of {iterations} calls");
 
         // Only the penalty dictionaries may grow (when a token is generated for the first time).
         var penalized = p.FrequencyPenalty != 0f || p.PresencePenalty != 0f || p.RepeatPenalty != 1f;
-        Assert.True(penalized ? allocated < 32 * 1024 : allocated == 0, $"{allocated} bytes allocated");
+        Assert.True(penalized ? allocated < 32 * 1024 : allocated == 0, $"{allocated} bytes allocated in the quietest round: {string.Join(", ", rounds)}");
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
@@ -16,7 +17,8 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public ModelScheduler Scheduler(string model) => Engine.GetReadyModel(model).Scheduler!;
 
-    public static async Task<EngineHarness> StartAsync(EngineOptions options)
+    /// <param name="backend">The backend (default: the real LLamaSharp one).</param>
+    public static async Task<EngineHarness> StartAsync(EngineOptions options, IModelBackend? backend = null)
     {
         options.DemoModelWhenEmpty = false;
         if (options.Threads == 0)
@@ -24,7 +26,7 @@ public sealed class EngineHarness : IAsyncDisposable
             options.Threads = Math.Min(2, Environment.ProcessorCount);
         }
 
-        var engine = new InferenceEngine(options, new LlamaBackend(), NullLoggerFactory.Instance);
+        var engine = new InferenceEngine(options, backend ?? new LlamaBackend(), NullLoggerFactory.Instance);
         await engine.LoadAllAsync();
         return new EngineHarness(engine);
     }

@@ -50,7 +50,12 @@ public sealed class ServerHarness : IAsyncDisposable
     /// "scripted" unless a "Model:N" key is given.
     /// </summary>
     /// <param name="apiKey">Sent as "Authorization: Bearer" by <see cref="Http"/> (servers with keys configured).</param>
-    public static async Task<ServerHarness> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true, string? apiKey = null)
+    /// <param name="services">Runs after the server's own registrations (e.g. a <see cref="HeldBackend"/> as IModelBackend).</param>
+    public static async Task<ServerHarness> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        bool waitUntilReady = true,
+        string? apiKey = null,
+        Action<IServiceCollection>? services = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -86,7 +91,11 @@ public sealed class ServerHarness : IAsyncDisposable
         var app = ServerHost.Build(
             [],
             values.Select(kv => new KeyValuePair<string, string?>($"{ServerOptions.Section}:{kv.Key}", kv.Value)),
-            builder => builder.Logging.AddProvider(logs));
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                services?.Invoke(builder.Services);
+            });
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var grpcBase = app.Services.GetRequiredService<GrpcListener>().Address;

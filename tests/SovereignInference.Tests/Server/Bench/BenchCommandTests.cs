@@ -109,7 +109,9 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         Assert.Equal("grpc", report.RootElement.GetProperty("target").GetProperty("transport").GetString());
-        foreach (var level in report.RootElement.GetProperty("levels").EnumerateArray())
+        var levels = report.RootElement.GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal([1, 2], levels.Select(l => l.GetProperty("concurrency").GetInt32()));
+        foreach (var level in levels)
         {
             Assert.Equal(4, level.GetProperty("succeeded").GetInt32());
             Assert.Equal(32, level.GetProperty("output_tokens").GetInt64());

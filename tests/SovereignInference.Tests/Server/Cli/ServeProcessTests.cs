@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using SovereignInference.LlamaCpp;
 using SovereignInference.Tests.Gguf;
 using SovereignInference.Tests.TestSupport;
 
@@ -32,11 +33,26 @@ public sealed class ServeProcessTests : IDisposable
         return Process.Start(info)!;
     }
 
+    /// <summary>
+    /// The directory of the libllama this test process runs on: LLamaSharp picked it for this machine
+    /// (runtimes/linux-x64/native/avx2, avx512 or noavx, linux-arm64, ...), so a copy of it loads here too.
+    /// </summary>
+    private static string PackagedNativeDir()
+    {
+        var description = new LlamaBackend().Description;
+        const string Marker = "; library: ";
+        var start = description.IndexOf(Marker, StringComparison.Ordinal) + Marker.Length;
+        var end = description.IndexOf("; system: ", start, StringComparison.Ordinal);
+        var library = description[start..end];
+        Assert.True(File.Exists(library), $"no loaded libllama in: {description}");
+        return Path.GetDirectoryName(library)!;
+    }
+
     [Fact]
     public async Task Native_lib_dir_loads_llama_cpp_from_that_directory()
     {
         var native = Directory.CreateDirectory(_dir.File("llama-build")).FullName;
-        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "avx2")))
+        foreach (var file in Directory.GetFiles(PackagedNativeDir()))
         {
             File.Copy(file, Path.Combine(native, Path.GetFileName(file)));
         }
@@ -52,23 +68,7 @@ public sealed class ServeProcessTests : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            var ready = false;
-            for (var i = 0; i < 300 && !ready && !process.HasExited; i++)
-            {
-                try
-                {
-                    ready = (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
 
             string text;
             lock (log)
@@ -78,6 +78,52 @@ public sealed class ServeProcessTests : IDisposable
 
             Assert.True(ready, "server never became ready:\n" + text);
             Assert.Contains($"library: {Path.Combine(native, "libllama.so")}", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>
+    /// --gpu-layers on the CPU build (the packaged LLamaSharp.Backend.Cpu): nothing to offload to, so the model
+    /// is planned against RAM and served on the CPU instead of failing the start.
+    /// </summary>
+    [Fact]
+    public async Task Gpu_layers_on_a_cpu_build_serves_on_the_cpu()
+    {
+        Assert.Contains("GPU offload not supported", new LlamaBackend().Description, StringComparison.Ordinal);
+        var models = Directory.CreateDirectory(_dir.File("models")).FullName;
+        File.Copy(ScriptedModels.Engine.Path, Path.Combine(models, "scripted.gguf"));
+        var port = FreePort();
+        using var process = Start("serve", "--models-dir", models, "--http-url", $"http://127.0.0.1:{port}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--gpu-layers", "-1", "--ctx-size", "64", "--parallel", "1", "--threads", "2");
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
+            string Log()
+            {
+                lock (log)
+                {
+                    return log.ToString();
+                }
+            }
+
+            Assert.True(ready, "server never became ready:\n" + Log());
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            var prompt = System.Text.Json.JsonSerializer.Serialize(ScriptedModels.Prompt("[/INST]"));
+            using var response = await http.PostAsync("v1/completions", new StringContent(
+                $$"""{"model":"scripted","prompt":{{prompt}},"max_tokens":8,"temperature":0}""", System.Text.Encoding.UTF8, "application/json"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            Assert.Equal(" Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+            Assert.Contains("GPU offload not supported", Log(), StringComparison.Ordinal);
         }
         finally
         {
@@ -106,22 +152,7 @@ public sealed class ServeProcessTests : IDisposable
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            var ready = false;
-            for (var i = 0; i < 600 && !ready && !process.HasExited; i++)
-            {
-                try
-                {
-                    ready = (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, http.BaseAddress);
 
             string Log()
             {
@@ -158,7 +189,7 @@ public sealed class ServeProcessTests : IDisposable
         using var process = Start("serve", "--models-dir", _dir.Path, "--http-url", $"http://127.0.0.1:{FreePort()}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--native-lib-dir", _dir.File("nope"));
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(ChildProcessReadiness.HangGuard);
         await process.WaitForExitAsync(timeout.Token);
 
         Assert.NotEqual(0, process.ExitCode);

@@ -17,7 +17,7 @@ namespace SovereignInference.Tests.Server.OpenAi;
 /// </summary>
 public sealed class ResponseFormatTests
 {
-    private const string PersonSchema = MiniSchemaValidator.PersonSchema;
+    private const string PersonSchema = SchemaValidator.PersonSchema;
 
     private static Task<ServerHarness> StartTinyAsync()
     {
@@ -48,7 +48,7 @@ public sealed class ResponseFormatTests
             Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
             var text = completion.Content[0].Text;
             using var document = JsonDocument.Parse(text);
-            var errors = MiniSchemaValidator.Validate(schema.RootElement, document.RootElement);
+            var errors = SchemaValidator.Validate(schema.RootElement, document.RootElement);
             Assert.True(errors.Count == 0, $"seed {seed}: output {text} breaks the schema: {string.Join("; ", errors)}");
         }
     }
@@ -123,7 +123,7 @@ public sealed class ResponseFormatTests
 
         Assert.Equal(viaHttp.Content[0].Text, viaGrpc.Text);
         using var document = JsonDocument.Parse(viaGrpc.Text);
-        Assert.Empty(MiniSchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement));
+        Assert.Empty(SchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, document.RootElement));
 
         var generate = new GenerateRequest
         {
@@ -134,6 +134,6 @@ public sealed class ResponseFormatTests
         };
         var generated = await GrpcTestClient.ReadAllAsync(new Inference.InferenceClient(channel).Generate(generate));
         using var generatedDocument = JsonDocument.Parse(generated.Text);
-        Assert.Empty(MiniSchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, generatedDocument.RootElement));
+        Assert.Empty(SchemaValidator.Validate(JsonDocument.Parse(PersonSchema).RootElement, generatedDocument.RootElement));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using SovereignInference.Gguf;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.OpenAi;
@@ -129,5 +130,69 @@ public sealed class SseAndCompletionsTests
         await EngineHarness.WaitUntilAsync(() => server.Engine.ActiveSequences == 0, TimeSpan.FromSeconds(30), "sequence cancelled after disconnect");
         var (after, _) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"scripted","messages":[{"role":"user","content":"Hi"}]}""");
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    /// <summary>Chat models whose reply (after "[/INST]") is "é€😀" one byte per token, or " a b a b ..." forever.</summary>
+    private static Dictionary<string, string?> ChatStreamModels()
+    {
+        var utf = TestModels.Scripted(new ScriptedModelSpec
+        {
+            Name = "sovereign-chat-utf",
+            Transitions = [.. ScriptedModelSpec.Chain("[/INST]", "<0xC3>", "<0xA9>", "<0xE2>", "<0x82>", "<0xAC>", "<0xF0>", "<0x9F>", "<0x98>", "<0x80>", "</s>")],
+        });
+        var loop = TestModels.Scripted(new ScriptedModelSpec
+        {
+            Name = "sovereign-chat-loop",
+            Transitions = [.. ScriptedModelSpec.Chain("[/INST]", "▁a", "▁b", "▁a")],
+        });
+        var settings = ServerHarness.ModelSettings(("chat-utf", utf.Path), ("chat-loop", loop.Path));
+        settings["CtxSize"] = "4096";
+        return settings;
+    }
+
+    [Fact]
+    public async Task A_utf8_character_split_across_tokens_arrives_whole_in_the_chat_stream()
+    {
+        await using var server = await ServerHarness.StartAsync(ChatStreamModels());
+        var (response, body) = await OpenAiTestSupport.PostRawAsync(
+            server, "v1/chat/completions", """{"model":"chat-utf","messages":[{"role":"user","content":"Hi"}],"stream":true,"temperature":0}"""u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain('\uFFFD', body);
+        var deltas = OpenAiTestSupport.ParseSse(body)
+            .Select(e => e.RootElement.GetProperty("choices")[0].GetProperty("delta"))
+            .Select(d => d.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "")
+            .Where(t => t.Length > 0)
+            .ToList();
+        Assert.Equal(["é", "€", "😀"], deltas);
+    }
+
+    [Fact]
+    public async Task Client_disconnect_mid_chat_stream_cancels_the_generation()
+    {
+        await using var server = await ServerHarness.StartAsync(ChatStreamModels());
+        var ended = new TaskCompletionSource<SovereignInference.Engine.Observability.GenerationRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Engine.GenerationCompleted += record => ended.TrySetResult(record);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"chat-loop","messages":[{"role":"user","content":"Hi"}],"stream":true,"temperature":0}""", Encoding.UTF8, "application/json"),
+        };
+        var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is not null && !line.Contains("\"content\":\" a\"", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        Assert.Equal(1, server.Engine.ActiveSequences);
+
+        response.Dispose();
+
+        var record = await ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("cancelled", record.Status);
+        Assert.True(record.CompletionTokens < record.Request.MaxTokens.GetValueOrDefault(int.MaxValue) && record.CompletionTokens < 4000, $"{record.CompletionTokens} tokens");
+        await EngineHarness.WaitUntilAsync(() => server.Engine.ActiveSequences == 0, TimeSpan.FromSeconds(30), "sequence removed after disconnect");
+        Assert.Empty(server.Logs.Errors);
     }
 }

@@ -138,22 +138,8 @@ public sealed partial class DeploymentTests
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
-            var ready = HttpStatusCode.ServiceUnavailable;
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while (ready != HttpStatusCode.OK && DateTime.UtcNow < deadline && !process.HasExited)
-            {
-                try
-                {
-                    ready = (await http.GetAsync("health/ready")).StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(200);
-                }
-            }
-
-            Assert.True(ready == HttpStatusCode.OK, $"published server not ready: {ready}\n{log}");
+            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
+            Assert.True(ready, $"published server not ready (exited: {process.HasExited})\n{log}");
 
             Assert.Equal(0, Kill(process.Id, 15));
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "exits after SIGTERM");

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using SovereignInference.Server.Security;
 using SovereignInference.Gguf;
+using SovereignInference.Server.Security;
 using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
@@ -14,12 +14,14 @@ public sealed class RateLimitTests
     [Fact]
     public async Task A_key_over_its_token_budget_gets_429_with_Retry_After_while_another_key_is_still_served()
     {
+        // The buckets refill continuously: at one token a minute, alice's spent budget stays spent for the whole
+        // test however slow the machine (at 40 a minute a token came back every 1.5 s, racing the checks).
         await using var server = await ServerHarness.StartAsync(TwoKeys(
-            ("ApiKeys:0:TokensPerMinute", "40"),
+            ("ApiKeys:0:TokensPerMinute", "1"),
             ("ApiKeys:1:TokensPerMinute", "40")));
         Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Get("v1/models", AliceKey))).StatusCode);
 
-        // Usage is known when a generation ends: 8 prompt + 40 completion tokens spend alice's 40.
+        // Usage is known when a generation ends: 8 prompt + 40 completion tokens spend alice's budget.
         var updates = await RunAsync(server.Engine.GenerateAsync(Loop("alice", maxTokens: 40)));
         Assert.Equal(48, updates[^1].Usage!.TotalTokens);
         Assert.Equal(0, server.Services.GetRequiredServiceOf<KeyRateLimiter>().TokensAvailable("alice"));
