@@ -15,19 +15,27 @@ public sealed class ChatStreamAssembler
     private readonly int _toolCallsToken;
     private readonly bool _toolCallsOpened;
     private readonly string _prefill;
+    private readonly bool _stripLeadingSpace;
     private readonly StringBuilder _content = new();
+    private bool _textStarted;
     private ToolCallStreamParser? _parser;
     private bool _decided;
 
     /// <param name="toolCallsToken">Id of the [TOOL_CALLS] control token, or -1 when tools are off.</param>
     /// <param name="toolCallsOpened">The prompt ends in [TOOL_CALLS] (a forced call): the output is tool-call JSON from its first token.</param>
     /// <param name="prefill">Text the parser sees before the output when the prompt opened the call (the forced function's name).</param>
-    public ChatStreamAssembler(int toolCallsToken, bool toolCallsOpened, string prefill)
+    /// <param name="stripLeadingSpace">
+    /// Drop one space at the start of the reply's text: a SentencePiece vocabulary writes a word-initial piece
+    /// with "▁", and the reply's first piece carries the dummy-prefix space that mistral-common's and Hugging
+    /// Face's decoders drop.
+    /// </param>
+    public ChatStreamAssembler(int toolCallsToken, bool toolCallsOpened, string prefill, bool stripLeadingSpace = false)
     {
         ArgumentNullException.ThrowIfNull(prefill);
         _toolCallsToken = toolCallsToken;
         _toolCallsOpened = toolCallsOpened;
         _prefill = prefill;
+        _stripLeadingSpace = stripLeadingSpace;
     }
 
     /// <summary>The reply's text so far (empty while it is being parsed as tool calls).</summary>
@@ -81,8 +89,7 @@ public sealed class ChatStreamAssembler
         }
         else
         {
-            content = update.Text;
-            _content.Append(content);
+            content = TakeText(update.Text);
         }
 
         if (update.Finish is { } finish)
@@ -94,12 +101,27 @@ public sealed class ChatStreamAssembler
             var unfinished = _parser is not null && finish != Requests.FinishReason.Length && _parser.Calls.Count < _parser.StartedCalls;
             if (_parser is not null && (!HasToolCalls || unfinished))
             {
-                content = _parser.RawText;
-                _content.Append(content);
+                content = TakeText(_parser.RawText);
                 _parser = null;
             }
         }
 
         return new ChatDelta(content, tools);
+    }
+
+    /// <summary>Appends reply text, dropping the dummy-prefix space from its very start.</summary>
+    private string TakeText(string text)
+    {
+        if (!_textStarted && text.Length > 0)
+        {
+            _textStarted = true;
+            if (_stripLeadingSpace && text[0] == ' ')
+            {
+                text = text[1..];
+            }
+        }
+
+        _content.Append(text);
+        return text;
     }
 }

@@ -13,13 +13,15 @@ public sealed class ChatTurn
 {
     private readonly int _toolCallsToken;
     private readonly string _prefill;
+    private readonly bool _sentencePiece;
 
-    private ChatTurn(ChatPrompt prompt, int[] promptTokens, int toolCallsToken, string prefill)
+    private ChatTurn(ChatPrompt prompt, int[] promptTokens, int toolCallsToken, string prefill, bool sentencePiece)
     {
         Prompt = prompt;
         PromptTokens = promptTokens;
         _toolCallsToken = toolCallsToken;
         _prefill = prefill;
+        _sentencePiece = sentencePiece;
     }
 
     /// <summary>The rendered prompt.</summary>
@@ -52,7 +54,8 @@ public sealed class ChatTurn
             prompt,
             prompt.ToTokens(tokenizer),
             toolsOn ? ChatPrompt.ToolCallsToken(tokenizer) : -1,
-            MistralChatFormatter.ToolCallPrefill(toolsOn ? forcedFunction : null));
+            MistralChatFormatter.ToolCallPrefill(toolsOn ? forcedFunction : null),
+            string.Equals(model.Info?.VocabType, "llama", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -65,5 +68,5 @@ public sealed class ChatTurn
     }
 
     /// <summary>A fresh reader for one reply to this turn (one per choice when several are sampled).</summary>
-    public ChatStreamAssembler NewAssembler() => new(_toolCallsToken, Prompt.ToolCallsOpened, _prefill);
+    public ChatStreamAssembler NewAssembler() => new(_toolCallsToken, Prompt.ToolCallsOpened, _prefill, stripLeadingSpace: _sentencePiece);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
@@ -461,6 +462,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             });
             entry.Loaded = loaded;
             entry.Tokenizer = loaded.Tokenizer;
+            entry.ChatTemplate = ChooseChatTemplate(entry, info, loaded.Tokenizer);
             entry.Scheduler = new ModelScheduler(
                 entry.Id,
                 loaded.Runner,
@@ -486,6 +488,30 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             LogModelFailed(_logger, entry.Id, entry.Error);
         }
     }
+
+    /// <summary>
+    /// Decides how the model renders chat (--chat-template, else the GGUF's template) and warns once at load when
+    /// it cannot: chat requests then get a 400 naming the cause and the fix; /v1/completions is unaffected.
+    /// </summary>
+    private ChatTemplateChoice ChooseChatTemplate(ModelEntry entry, GgufModelInfo info, ITokenizer tokenizer)
+    {
+        var choice = ChatTemplates.Choose(_options.ChatTemplateFor(entry.Id), info.ChatTemplate, info.VocabType);
+        if (choice.Custom is { } custom
+            && (tokenizer as IChatTemplateApplier)?.ApplyChatTemplate([("user", "hi")], custom) is null)
+        {
+            choice = ChatTemplates.Unknown(choice);
+        }
+
+        if (choice.Problem is not null)
+        {
+            LogNoChatTemplate(_logger, entry.Id, ChatTemplates.NoChatMessage(entry.Id, choice));
+        }
+
+        return choice;
+    }
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
+    private static partial void LogNoChatTemplate(ILogger logger, string model, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Backend: {Description}")]
     private static partial void LogBackend(ILogger logger, string description);

@@ -33,7 +33,7 @@ public sealed class GrpcChatTests
 
         var stream = await GrpcTestClient.ReadAllAsync(client.Chat(GrpcTestClient.GreedyChat("scripted", (ChatRole.System, "Be brief."), (ChatRole.User, "Hi"))));
 
-        Assert.Equal(" Hello world!", stream.Text);
+        Assert.Equal("Hello world!", stream.Text);
         Assert.Empty(stream.ToolCallDeltas);
         Assert.Empty(stream.Last.ToolCalls);
         Assert.All(stream.Responses.SkipLast(1), r => Assert.Null(r.Final));
@@ -118,7 +118,7 @@ public sealed class GrpcChatTests
         request.Messages.Add(new ChatMessage { Role = ChatRole.Tool, ToolCallId = call.Id, Content = """{"temperature": 21, "sky": "sunny"}""" });
         var second = await GrpcTestClient.ReadAllAsync(client.Chat(request));
 
-        Assert.Equal(" Sunny in Paris.", second.Text);
+        Assert.Equal("Sunny in Paris.", second.Text);
         Assert.Equal(FinishReason.Stop, second.Final.FinishReason);
         Assert.Empty(second.ToolCallDeltas);
         Assert.Empty(second.Last.ToolCalls);
@@ -143,7 +143,7 @@ public sealed class GrpcChatTests
         var none = await GrpcTestClient.ReadAllAsync(client.Chat(Ask(ToolChoice.None)));
         Assert.Equal(FinishReason.Stop, none.Final.FinishReason);
         Assert.Empty(none.ToolCallDeltas);
-        Assert.Equal(" [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]", none.Text);
+        Assert.Equal("[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]", none.Text);
 
         foreach (var choice in new[] { ToolChoice.Auto, ToolChoice.Required })
         {
@@ -216,7 +216,7 @@ public sealed class GrpcChatTests
         Assert.Contains("messages", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("messages", Assert.Single(error.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
         var ok = await GrpcTestClient.ReadAllAsync(client.Chat(GrpcTestClient.GreedyChat("scripted", (ChatRole.User, "Hi"))));
-        Assert.Equal(" Hello world!", ok.Text);
+        Assert.Equal("Hello world!", ok.Text);
     }
 
     [Fact]
