@@ -15,7 +15,7 @@ public sealed class ChatPrompt
         Version = version;
         ToolCallsOpened = toolCallsOpened;
         var text = new StringBuilder();
-        var spaced = version is MistralTemplateVersion.V1 or MistralTemplateVersion.V3 or MistralTemplateVersion.V7;
+        var spaced = version is { } v && MistralChatFormatter.IsSentencePiece(v);
         foreach (var segment in segments)
         {
             if (!segment.IsControl && spaced && segment.Text.Length > 0)

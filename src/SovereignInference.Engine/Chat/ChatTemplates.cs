@@ -10,10 +10,14 @@ public static class ChatTemplates
     private static readonly (string Name, MistralTemplateVersion Version)[] MistralNames =
     [
         ("mistral-v1", MistralTemplateVersion.V1),
+        ("mistral-v2", MistralTemplateVersion.V2),
         ("mistral-v3", MistralTemplateVersion.V3),
         ("mistral-v3-tekken", MistralTemplateVersion.V3Tekken),
         ("mistral-v7", MistralTemplateVersion.V7),
         ("mistral-v7-tekken", MistralTemplateVersion.V7Tekken),
+        ("mistral-v11", MistralTemplateVersion.V11),
+        ("mistral-v13", MistralTemplateVersion.V13),
+        ("mistral-v15", MistralTemplateVersion.V15),
             ];
 
     /// <summary>Every name <c>--chat-template</c> accepts.</summary>
