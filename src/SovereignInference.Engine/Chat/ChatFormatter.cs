@@ -27,7 +27,8 @@ public static class ChatFormatter
         IReadOnlyList<ChatMessage> messages,
         IReadOnlyList<ToolDefinition>? tools,
         bool forceToolCall = false,
-        string? forcedFunction = null)
+        string? forcedFunction = null,
+        string? reasoningEffort = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(messages);
@@ -39,7 +40,7 @@ public static class ChatFormatter
 
         if (choice.Mistral is { } version)
         {
-            return MistralChatFormatter.Format(messages, tools, version, forceToolCall, forcedFunction);
+            return MistralChatFormatter.Format(messages, tools, version, forceToolCall, forcedFunction, reasoningEffort);
         }
 
         if (tools is { Count: > 0 } || forceToolCall)

@@ -76,13 +76,5 @@ public sealed class ChatPrompt
         return [.. tokens];
     }
 
-    /// <summary>The id of the control token [TOOL_CALLS] in this vocabulary, or -1.</summary>
-    public static int ToolCallsToken(ITokenizer tokenizer)
-    {
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        var ids = tokenizer.Tokenize("[TOOL_CALLS]", addBos: false, parseSpecial: true);
-        return ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty ? ids[0] : -1;
-    }
-
     private static string BosText(ITokenizer tokenizer) => tokenizer.BosToken >= 0 ? tokenizer.GetPieceText(tokenizer.BosToken) is { Length: > 0 } t ? t : "\0" : "\0";
 }

@@ -11,17 +11,21 @@ namespace SovereignInference.Engine.Chat;
 /// </summary>
 public sealed class ChatTurn
 {
-    private readonly int _toolCallsToken;
+    private static readonly string[] ThinkTokens = ["[THINK]", "[/THINK]"];
+    private static readonly string[] ToolTokens = ["[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"];
     private readonly string _prefill;
     private readonly bool _sentencePiece;
+    private readonly bool _argsFormat;
+    private readonly IReadOnlyDictionary<int, string>? _controlText;
 
-    private ChatTurn(ChatPrompt prompt, int[] promptTokens, int toolCallsToken, string prefill, bool sentencePiece)
+    private ChatTurn(ChatPrompt prompt, int[] promptTokens, string prefill, bool sentencePiece, bool argsFormat, IReadOnlyDictionary<int, string>? controlText)
     {
         Prompt = prompt;
         PromptTokens = promptTokens;
-        _toolCallsToken = toolCallsToken;
         _prefill = prefill;
         _sentencePiece = sentencePiece;
+        _argsFormat = argsFormat;
+        _controlText = controlText;
     }
 
     /// <summary>The rendered prompt.</summary>
@@ -32,41 +36,80 @@ public sealed class ChatTurn
 
     /// <summary>Renders <paramref name="messages"/> for <paramref name="model"/> and tokenizes the result.</summary>
     /// <param name="model">A ready model (<see cref="InferenceEngine.GetReadyModel"/>).</param>
-    /// <param name="messages">The conversation, oldest first.</param>
+    /// <param name="messages">The conversation, oldest first; a final assistant message is continued by the reply.</param>
     /// <param name="tools">Tools the model may call; null or empty when tools are off.</param>
     /// <param name="toolChoice">How the reply may use them: <see cref="ToolChoiceMode.None"/> hides them; Required and Named force a call.</param>
     /// <param name="forcedFunction">With <see cref="ToolChoiceMode.Named"/>: the function the reply must call.</param>
-    /// <exception cref="EngineException">InvalidArgument ("messages" / "tools") when the conversation cannot be rendered.</exception>
+    /// <param name="reasoningEffort">OpenAI reasoning_effort (none, minimal, low, medium, high), mapped to the format (v15 [MODEL_SETTINGS]); null to leave it out.</param>
+    /// <exception cref="EngineException">InvalidArgument ("messages" / "tools" / "model") when the conversation cannot be rendered.</exception>
     public static ChatTurn Prepare(
         ModelEntry model,
         IReadOnlyList<ChatMessage> messages,
         IReadOnlyList<ToolDefinition>? tools,
         ToolChoiceMode toolChoice = ToolChoiceMode.Auto,
-        string? forcedFunction = null)
+        string? forcedFunction = null,
+        string? reasoningEffort = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var tokenizer = model.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{model.Id}' is not ready", "model");
         var toolsOn = tools is { Count: > 0 } && toolChoice != ToolChoiceMode.None;
-        var forceToolCall = toolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
-        forcedFunction = toolChoice == ToolChoiceMode.Named ? forcedFunction : null;
-        var prompt = ChatFormatter.Format(model, messages, toolsOn ? tools : null, toolsOn && forceToolCall, toolsOn ? forcedFunction : null);
+        var forceToolCall = toolsOn && toolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
+        forcedFunction = toolsOn && toolChoice == ToolChoiceMode.Named ? forcedFunction : null;
+        var prompt = ChatFormatter.Format(model, messages, toolsOn ? tools : null, forceToolCall, forcedFunction, MistralEffort(reasoningEffort));
+        var version = prompt.Version;
+        var argsFormat = version is { } v && MistralChatFormatter.UsesArgsToken(v);
+        var prefill = !forceToolCall ? ""
+            : forcedFunction is null ? "[TOOL_CALLS]"
+            : argsFormat ? "[TOOL_CALLS]" + forcedFunction + "[ARGS]"
+            : "[TOOL_CALLS]" + MistralChatFormatter.ToolCallPrefill(forcedFunction);
         return new ChatTurn(
             prompt,
             prompt.ToTokens(tokenizer),
-            toolsOn ? ChatPrompt.ToolCallsToken(tokenizer) : -1,
-            MistralChatFormatter.ToolCallPrefill(toolsOn ? forcedFunction : null),
-            string.Equals(model.Info?.VocabType, "llama", StringComparison.Ordinal));
+            prefill,
+            string.Equals(model.Info?.VocabType, "llama", StringComparison.Ordinal),
+            argsFormat,
+            version is null ? null : ControlTokens(tokenizer, toolsOn ? [.. ThinkTokens, .. ToolTokens] : ThinkTokens));
     }
 
     /// <summary>
-    /// <paramref name="request"/> (model, sampling, limits, user) with this turn's prompt tokens as its prompt.
+    /// OpenAI's reasoning_effort as mistral-common's ReasoningEffort (none or high): none and minimal → none,
+    /// low, medium and high → high.
+    /// </summary>
+    /// <exception cref="EngineException">InvalidArgument ("reasoning_effort") for any other value.</exception>
+    public static string? MistralEffort(string? reasoningEffort) => reasoningEffort switch
+    {
+        null => null,
+        "none" or "minimal" => "none",
+        "low" or "medium" or "high" => "high",
+        _ => throw EngineException.Invalid("reasoning_effort", $"must be one of none, minimal, low, medium, high (got '{reasoningEffort}')"),
+    };
+
+    /// <summary>
+    /// <paramref name="request"/> (model, sampling, limits, user) with this turn's prompt tokens as its prompt and
+    /// the reply's control tokens written as their names for the reply parser.
     /// </summary>
     public GenerationRequest ToRequest(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true };
+        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true, ControlText = _controlText };
     }
 
     /// <summary>A fresh reader for one reply to this turn (one per choice when several are sampled).</summary>
-    public ChatStreamAssembler NewAssembler() => new(_toolCallsToken, Prompt.ToolCallsOpened, _prefill, stripLeadingSpace: _sentencePiece);
+    public ChatStreamAssembler NewAssembler() => new(_argsFormat, _prefill, stripLeadingSpace: _sentencePiece);
+
+    /// <summary>The ids of those <paramref name="names"/> that are one control token in this vocabulary.</summary>
+    private static Dictionary<int, string> ControlTokens(Abstractions.ITokenizer tokenizer, IEnumerable<string> names)
+    {
+        var map = new Dictionary<int, string>();
+        foreach (var name in names)
+        {
+            var ids = tokenizer.Tokenize(name, addBos: false, parseSpecial: true);
+            if (ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty)
+            {
+                map[ids[0]] = name;
+            }
+        }
+
+        return map;
+    }
 }

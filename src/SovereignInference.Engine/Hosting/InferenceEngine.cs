@@ -111,6 +111,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         var sequence = Admit(request, out var entry);
         var tokenizer = entry.Tokenizer!;
         var assembler = new TextAssembler(request.Stop);
+        var controlText = request.ControlText?.ToDictionary(p => p.Key, p => System.Text.Encoding.UTF8.GetBytes(p.Value));
         var done = false;
         var completionTokens = 0;
         await using var registration = cancellationToken.Register(static s => ((SequenceRequest)s!).Cancel(), sequence);
@@ -121,7 +122,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 if (!ev.IsFinal)
                 {
                     completionTokens++;
-                    var text = assembler.Push(tokenizer.GetPieceBytes(ev.Token.Token));
+                    var text = assembler.Push(controlText is not null && controlText.TryGetValue(ev.Token.Token, out var name) ? name : tokenizer.GetPieceBytes(ev.Token.Token));
                     if (assembler.Stopped)
                     {
                         // The stop string is found after the engine: abort the sequence, keep its cache.

@@ -77,7 +77,7 @@ public static class TestModelGenerator
         var pieces = spec.ExtraPieces
             .Concat(spec.Transitions.SelectMany(t => new[] { t.From, t.To }))
             .Append(spec.DefaultNext);
-        var vocab = VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p)));
+        var vocab = VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p) && !spec.ExtraControlTokens.Contains(p)), spec.ExtraControlTokens);
         var next = new int[vocab.Count];
         Array.Fill(next, vocab.IdOf(spec.DefaultNext));
         var seen = new HashSet<string>(StringComparer.Ordinal);

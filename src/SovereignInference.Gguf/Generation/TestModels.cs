@@ -46,7 +46,8 @@ public static class TestModels
         var key = Key("scripted", spec.Name, string.Join('\u0001', spec.Transitions.Select(t => t.From + "\u0002" + t.To)),
             spec.DefaultNext, string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000",
             spec.ContextLength.ToString(CultureInfo.InvariantCulture), spec.TensorType.ToString(),
-            spec.NextTokenLogit.ToString("R", CultureInfo.InvariantCulture));
+            spec.NextTokenLogit.ToString("R", CultureInfo.InvariantCulture)
+                + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : ""));
         return GetOrCreate(key, path =>
         {
             var (model, _, _) = TestModelGenerator.PlanScripted(path, spec);

@@ -77,7 +77,7 @@ public sealed class ChatTemplateChoiceTests
     [Fact]
     public void The_dummy_prefix_space_of_the_first_piece_is_dropped_once()
     {
-        var assembler = new ChatStreamAssembler(-1, false, "", stripLeadingSpace: true);
+        var assembler = new ChatStreamAssembler(stripLeadingSpace: true);
 
         var first = assembler.Apply(Update(" Hello"));
         var second = assembler.Apply(Update(" world"));
@@ -90,7 +90,7 @@ public sealed class ChatTemplateChoiceTests
     [Fact]
     public void Tekken_replies_keep_their_first_space()
     {
-        var assembler = new ChatStreamAssembler(-1, false, "", stripLeadingSpace: false);
+        var assembler = new ChatStreamAssembler(stripLeadingSpace: false);
 
         Assert.Equal(" Hi", assembler.Apply(Update(" Hi")).Content);
     }

@@ -13,7 +13,8 @@ internal sealed record ChatRequest(
     IReadOnlyList<ToolDefinition> Tools,
     ToolChoiceMode ToolChoice,
     string? ToolName,
-    GrammarSpec? Grammar)
+    GrammarSpec? Grammar,
+    string? ReasoningEffort = null)
 {
     /// <summary>Chat fields we know but cannot honour; each gets a 400 naming it rather than being silently dropped.</summary>
     private static readonly string[] Unsupported = ["functions", "function_call", "audio", "prediction", "web_search_options"];
@@ -39,7 +40,13 @@ internal sealed record ChatRequest(
         var messages = ParseMessages(root);
         var tools = ParseTools(root);
         var (choice, name) = ParseToolChoice(root, tools);
-        return new ChatRequest(common, messages, tools, choice, name, grammar);
+        var effort = TryGet(root, "reasoning_effort", out var e) && e.ValueKind == JsonValueKind.Null ? null : String(root, "reasoning_effort");
+        if (effort is not null)
+        {
+            ChatTurn.MistralEffort(effort);
+        }
+
+        return new ChatRequest(common, messages, tools, choice, name, grammar, effort);
     }
 
     private static List<ChatMessage> ParseMessages(JsonElement root)
