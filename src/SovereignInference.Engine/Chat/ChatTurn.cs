@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
 
@@ -18,8 +19,9 @@ public sealed class ChatTurn
     private readonly bool _argsFormat;
     private readonly IReadOnlyDictionary<int, string>? _controlText;
 
-    private ChatTurn(ChatPrompt prompt, int[] promptTokens, string prefill, bool sentencePiece, bool argsFormat, IReadOnlyDictionary<int, string>? controlText)
+    private ChatTurn(ChatPrompt prompt, int[] promptTokens, string prefill, bool sentencePiece, bool argsFormat, IReadOnlyDictionary<int, string>? controlText, GrammarSpec? grammar)
     {
+        Grammar = grammar;
         Prompt = prompt;
         PromptTokens = promptTokens;
         _prefill = prefill;
@@ -33,6 +35,9 @@ public sealed class ChatTurn
 
     /// <summary>The prompt as token ids (BOS and control tokens included).</summary>
     public IReadOnlyList<int> PromptTokens { get; }
+
+    /// <summary>For a forced tool call: the grammar that makes the reply a valid call (<see cref="ToolCallGrammar"/>); else null.</summary>
+    public GrammarSpec? Grammar { get; }
 
     /// <summary>Renders <paramref name="messages"/> for <paramref name="model"/> and tokenizes the result.</summary>
     /// <param name="model">A ready model (<see cref="InferenceEngine.GetReadyModel"/>).</param>
@@ -68,7 +73,8 @@ public sealed class ChatTurn
             prefill,
             string.Equals(model.Info?.VocabType, "llama", StringComparison.Ordinal),
             argsFormat,
-            version is null ? null : ControlTokens(tokenizer, toolsOn ? [.. ThinkTokens, .. ToolTokens] : ThinkTokens));
+            version is null ? null : ControlTokens(tokenizer, toolsOn ? [.. ThinkTokens, .. ToolTokens] : ThinkTokens),
+            forceToolCall && version is { } format ? ToolCallGrammar.For(format, tools!, forcedFunction) : null);
     }
 
     /// <summary>
@@ -86,12 +92,12 @@ public sealed class ChatTurn
 
     /// <summary>
     /// <paramref name="request"/> (model, sampling, limits, user) with this turn's prompt tokens as its prompt and
-    /// the reply's control tokens written as their names for the reply parser.
+    /// the reply's control tokens written as their names for the reply parser; a forced call's grammar replaces the request's.
     /// </summary>
     public GenerationRequest ToRequest(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true, ControlText = _controlText };
+        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true, ControlText = _controlText, Grammar = Grammar ?? request.Grammar };
     }
 
     /// <summary>A fresh reader for one reply to this turn (one per choice when several are sampled).</summary>

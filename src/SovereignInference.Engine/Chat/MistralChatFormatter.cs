@@ -96,9 +96,12 @@ public static class MistralChatFormatter
     /// <summary>Whether the format has [THINK] chunks (v13 and later).</summary>
     public static bool HasThinking(MistralTemplateVersion version) => version >= MistralTemplateVersion.V13;
 
-    /// <summary>The text the JSON tool-call parser must see before the model's output when the prompt opened a named call (v2 … v7).</summary>
+    /// <summary>
+    /// The opening of a named call in the JSON-list formats (v2 … v7), up to the colon before its arguments: the
+    /// model writes " {…}" itself, with the space SentencePiece models attach to the next word.
+    /// </summary>
     public static string ToolCallPrefill(string? forcedFunction) =>
-        forcedFunction is null ? "" : new PythonJson().Raw("[{\"name\": ").String(forcedFunction).Raw(", \"arguments\": ").ToString();
+        forcedFunction is null ? "" : new PythonJson().Raw("[{\"name\": ").String(forcedFunction).Raw(", \"arguments\":").ToString();
 
     private static void User(
         List<PromptSegment> segments,

@@ -68,7 +68,7 @@ public static class TestModelGenerator
     internal static GeneratedModel PlanRandom(string path, RandomModelSpec spec)
     {
         spec.Shape.Validate();
-        return new GeneratedModel(path, VocabularyBuilder.Build(spec.ExtraPieces), spec.Shape, null);
+        return new GeneratedModel(path, VocabularyBuilder.Build(spec.ExtraPieces, spec.ExtraControlTokens), spec.Shape, null);
     }
 
     /// <summary>Describes a scripted model without writing it: vocabulary, shape, next-token table, output weight.</summary>

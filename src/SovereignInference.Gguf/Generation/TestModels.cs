@@ -32,7 +32,8 @@ public static class TestModels
     public static GeneratedModel Random(RandomModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000");
+        var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), (spec.ChatTemplate ?? "\u0000")
+            + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : ""));
         return GetOrCreate(key, path =>
         {
             return (TestModelGenerator.PlanRandom(path, spec), () => TestModelGenerator.WriteRandom(path, spec));

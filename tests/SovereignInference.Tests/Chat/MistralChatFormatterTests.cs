@@ -91,7 +91,7 @@ public sealed class MistralChatFormatterTests
     {
         var prompt = MistralChatFormatter.Format([new(ChatRole.User, "x")], [Weather], MistralTemplateVersion.V3, forceToolCall: true, forcedFunction: "get_weather");
 
-        Assert.Equal("<s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}][/AVAILABLE_TOOLS][INST] x[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": ", prompt.Text);
+        Assert.Equal("<s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}][/AVAILABLE_TOOLS][INST] x[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\":", prompt.Text);
         Assert.True(prompt.ToolCallsOpened);
     }
 

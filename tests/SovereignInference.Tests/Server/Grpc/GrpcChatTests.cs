@@ -152,14 +152,14 @@ public sealed class GrpcChatTests
             Assert.Equal("get_weather", Assert.Single(called.Last.ToolCalls).Name);
         }
 
-        // A named function: the prompt already opens the call with its name and the model writes the arguments. The
-        // scripted model has no script after that opening and stops at once: an unfinished call is no call, and the
-        // text it did produce (the opening) is the answer, finish "stop" (as over HTTP, same assembler).
+        // A named function: the prompt already opens the call with its name and a grammar makes the model write
+        // arguments that follow the tool's schema, so the reply is always a complete call (as over HTTP).
         var named = await GrpcTestClient.ReadAllAsync(client.Chat(Ask(ToolChoice.Function, "get_weather")));
         Assert.Equal("get_weather", named.ToolCallDeltas[0].Name);
-        Assert.Equal(FinishReason.Stop, named.Final.FinishReason);
-        Assert.Empty(named.Last.ToolCalls);
-        Assert.StartsWith("[{\"name\": \"get_weather\"", named.Text, StringComparison.Ordinal);
+        Assert.Equal(FinishReason.ToolCalls, named.Final.FinishReason);
+        var call = Assert.Single(named.Last.ToolCalls);
+        Assert.Equal("{\"city\": \"Paris\"}", call.ArgumentsJson);
+        Assert.Equal("", named.Text);
     }
 
     [Fact]
