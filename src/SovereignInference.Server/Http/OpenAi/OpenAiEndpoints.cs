@@ -14,7 +14,7 @@ public static class OpenAiEndpoints
     /// <summary>Services the endpoints need (the unexpected-error counter).</summary>
     public static IServiceCollection AddOpenAiApi(this IServiceCollection services) => services.AddSingleton<UnexpectedErrorCounter>();
 
-    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
+    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize, /apply-template and the last-resort 500 handler.</summary>
     public static WebApplication MapOpenAiEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -43,6 +43,7 @@ public static class OpenAiEndpoints
         app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        app.MapPost("/apply-template", ApplyTemplateEndpoint.HandleAsync);
         return app;
     }
 }

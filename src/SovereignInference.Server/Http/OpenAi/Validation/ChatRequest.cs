@@ -40,16 +40,22 @@ internal sealed record ChatRequest(
         var messages = ParseMessages(root);
         var tools = ParseTools(root);
         var (choice, name) = ParseToolChoice(root, tools);
+        return new ChatRequest(common, messages, tools, choice, name, grammar, ParseReasoningEffort(root));
+    }
+
+    /// <summary>reasoning_effort (none, minimal, low, medium, high) or null.</summary>
+    internal static string? ParseReasoningEffort(JsonElement root)
+    {
         var effort = TryGet(root, "reasoning_effort", out var e) && e.ValueKind == JsonValueKind.Null ? null : String(root, "reasoning_effort");
         if (effort is not null)
         {
             ChatTurn.MistralEffort(effort);
         }
 
-        return new ChatRequest(common, messages, tools, choice, name, grammar, effort);
+        return effort;
     }
 
-    private static List<ChatMessage> ParseMessages(JsonElement root)
+    internal static List<ChatMessage> ParseMessages(JsonElement root)
     {
         if (!TryGet(root, "messages", out var array))
         {
@@ -184,7 +190,7 @@ internal sealed record ChatRequest(
         return list;
     }
 
-    private static List<ToolDefinition> ParseTools(JsonElement root)
+    internal static List<ToolDefinition> ParseTools(JsonElement root)
     {
         var list = new List<ToolDefinition>();
         if (!TryGet(root, "tools", out var tools))
@@ -234,7 +240,7 @@ internal sealed record ChatRequest(
         return list;
     }
 
-    private static (ToolChoiceMode, string?) ParseToolChoice(JsonElement root, List<ToolDefinition> tools)
+    internal static (ToolChoiceMode, string?) ParseToolChoice(JsonElement root, List<ToolDefinition> tools)
     {
         if (!TryGet(root, "tool_choice", out var choice))
         {
