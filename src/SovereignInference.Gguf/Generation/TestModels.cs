@@ -33,7 +33,8 @@ public static class TestModels
     {
         ArgumentNullException.ThrowIfNull(spec);
         var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), (spec.ChatTemplate ?? "\u0000")
-            + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : ""));
+            + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : "")
+            + (spec.TokenizerFile is { } file ? "\u0005" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))) : ""));
         return GetOrCreate(key, path =>
         {
             return (TestModelGenerator.PlanRandom(path, spec), () => TestModelGenerator.WriteRandom(path, spec));
