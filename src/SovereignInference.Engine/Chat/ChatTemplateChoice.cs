@@ -20,6 +20,9 @@ public sealed record ChatTemplateChoice
     /// <summary>Where the choice came from, for messages ("the GGUF's chat template", "--chat-template mistral-v7").</summary>
     public required string Source { get; init; }
 
+    /// <summary>The format was guessed from the vocabulary (no template): chat works, but a warning says to confirm it.</summary>
+    public bool Inferred { get; init; }
+
     /// <summary>Why chat cannot be served with this choice, naming the fix; null when it can.</summary>
     public string? Problem { get; init; }
 

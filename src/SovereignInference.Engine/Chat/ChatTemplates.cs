@@ -31,7 +31,11 @@ public static class ChatTemplates
     /// GGUF's template); <paramref name="ggufTemplate"/> and <paramref name="vocabModel"/> come from the GGUF.
     /// </summary>
     /// <exception cref="InvalidOperationException">The setting is neither a known name nor a readable file.</exception>
-    public static ChatTemplateChoice Choose(string? setting, string? ggufTemplate, string? vocabModel)
+    /// <param name="setting">The configured NAME or FILE, or null.</param>
+    /// <param name="ggufTemplate">The GGUF's tokenizer.chat_template, or null.</param>
+    /// <param name="vocabModel">The GGUF's tokenizer.ggml.model ("llama", "gpt2", …).</param>
+    /// <param name="hasControlToken">Whether the vocabulary has a control token of that name; used when the GGUF has no template.</param>
+    public static ChatTemplateChoice Choose(string? setting, string? ggufTemplate, string? vocabModel, Func<string, bool>? hasControlToken = null)
     {
         if (!string.IsNullOrWhiteSpace(setting))
         {
@@ -58,6 +62,11 @@ public static class ChatTemplates
             return FromText(File.ReadAllText(name), vocabModel, $"the chat template file {name}");
         }
 
+        if (string.IsNullOrEmpty(ggufTemplate) && hasControlToken is not null && FromControlTokens(hasControlToken, vocabModel) is { } inferred)
+        {
+            return new ChatTemplateChoice { Mistral = inferred, Source = "the vocabulary's control tokens (the GGUF has no chat template)", Inferred = true };
+        }
+
         if (string.IsNullOrEmpty(ggufTemplate))
         {
             return new ChatTemplateChoice
@@ -68,6 +77,30 @@ public static class ChatTemplates
         }
 
         return FromText(ggufTemplate, vocabModel, "the GGUF's chat template");
+    }
+
+    /// <summary>The Names of the control tokens <see cref="FromControlTokens"/> looks for.</summary>
+    public static IReadOnlyList<string> MistralControlTokens { get; } =
+        ["[INST]", "[TOOL_CALLS]", "[SYSTEM_PROMPT]", "[ARGS]", "[CALL_ID]", "[THINK]", "[MODEL_SETTINGS]"];
+
+    /// <summary>
+    /// A Mistral format guessed from the control tokens a vocabulary has, for GGUFs without a template: [INST] as a
+    /// control token means v3 or later ([TOOL_CALLS]); [SYSTEM_PROMPT] v7; [ARGS] v11 ([THINK] too: v13);
+    /// [MODEL_SETTINGS] v15; Tekken when the vocabulary is BPE. Null when [INST] is no control token (v1 writes it as text).
+    /// </summary>
+    public static MistralTemplateVersion? FromControlTokens(Func<string, bool> has, string? vocabModel)
+    {
+        ArgumentNullException.ThrowIfNull(has);
+        if (!has("[INST]"))
+        {
+            return null;
+        }
+
+        var bpe = string.Equals(vocabModel, "gpt2", StringComparison.Ordinal);
+        return has("[MODEL_SETTINGS]") ? MistralTemplateVersion.V15
+            : has("[ARGS]") ? (has("[THINK]") ? MistralTemplateVersion.V13 : MistralTemplateVersion.V11)
+            : has("[SYSTEM_PROMPT]") ? (bpe ? MistralTemplateVersion.V7Tekken : MistralTemplateVersion.V7)
+            : bpe ? MistralTemplateVersion.V3Tekken : MistralTemplateVersion.V3;
     }
 
     private static ChatTemplateChoice FromText(string template, string? vocabModel, string source) =>

@@ -496,7 +496,11 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     /// </summary>
     private ChatTemplateChoice ChooseChatTemplate(ModelEntry entry, GgufModelInfo info, ITokenizer tokenizer)
     {
-        var choice = ChatTemplates.Choose(_options.ChatTemplateFor(entry.Id), info.ChatTemplate, info.VocabType);
+        var choice = ChatTemplates.Choose(_options.ChatTemplateFor(entry.Id), info.ChatTemplate, info.VocabType, name =>
+        {
+            var ids = tokenizer.Tokenize(name, addBos: false, parseSpecial: true);
+            return ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty;
+        });
         if (choice.Custom is { } custom
             && (tokenizer as IChatTemplateApplier)?.ApplyChatTemplate([("user", "hi")], custom) is null)
         {
@@ -507,9 +511,16 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         {
             LogNoChatTemplate(_logger, entry.Id, ChatTemplates.NoChatMessage(entry.Id, choice));
         }
+        else if (choice.Inferred)
+        {
+            LogInferredChatTemplate(_logger, entry.Id, choice.Describe());
+        }
 
         return choice;
     }
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Model {Model} has no chat template; its control tokens say {Format}, which chat uses. Confirm with --chat-template {Model}=NAME|FILE")]
+    private static partial void LogInferredChatTemplate(ILogger logger, string model, string format);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
     private static partial void LogNoChatTemplate(ILogger logger, string model, string reason);

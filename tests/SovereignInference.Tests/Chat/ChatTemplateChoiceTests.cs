@@ -35,6 +35,26 @@ public sealed class ChatTemplateChoiceTests
         Assert.True(ChatTemplates.Choose("chatml", null, null).ChatMl);
     }
 
+    [Theory]
+    [InlineData("", "llama", null)]
+    [InlineData("[INST]", "llama", MistralTemplateVersion.V3)]
+    [InlineData("[INST] [TOOL_CALLS]", "gpt2", MistralTemplateVersion.V3Tekken)]
+    [InlineData("[INST] [TOOL_CALLS] [SYSTEM_PROMPT]", "llama", MistralTemplateVersion.V7)]
+    [InlineData("[INST] [TOOL_CALLS] [SYSTEM_PROMPT]", "gpt2", MistralTemplateVersion.V7Tekken)]
+    [InlineData("[INST] [SYSTEM_PROMPT] [ARGS] [CALL_ID]", "gpt2", MistralTemplateVersion.V11)]
+    [InlineData("[INST] [SYSTEM_PROMPT] [ARGS] [CALL_ID] [THINK]", "gpt2", MistralTemplateVersion.V13)]
+    [InlineData("[INST] [SYSTEM_PROMPT] [ARGS] [THINK] [MODEL_SETTINGS]", "gpt2", MistralTemplateVersion.V15)]
+    public void Without_a_template_the_control_tokens_of_the_vocabulary_decide(string controls, string vocab, MistralTemplateVersion? expected)
+    {
+        var present = controls.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+
+        var choice = ChatTemplates.Choose(null, null, vocab, present.Contains);
+
+        Assert.Equal(expected, choice.Mistral);
+        Assert.Equal(expected is not null, choice.CanChat);
+        Assert.Equal(expected is not null, choice.Inferred);
+    }
+
     [Fact]
     public void No_template_in_the_gguf_names_the_cause_and_the_fix()
     {

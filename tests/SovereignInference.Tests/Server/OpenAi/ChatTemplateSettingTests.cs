@@ -14,9 +14,17 @@ public sealed class ChatTemplateSettingTests
 {
     private const string Chat = """{"model":"bare","messages":[{"role":"user","content":"Hi"}],"temperature":0}""";
 
-    private static Task<ServerHarness> StartAsync(string? template, string? setting = null)
+    /// <summary>A random model on Mistral's v1 (Llama-2-like) vocabulary without any chat template: nothing to infer a format from.</summary>
+    private static GeneratedModel V1Vocabulary() => TestModels.Random(RandomModelSpec.Tiny with
     {
-        var model = TestModels.Scripted(ScriptedModels.Spec with { Name = "sovereign-no-template", ChatTemplate = template });
+        Name = "sovereign-v1-vocab-no-template",
+        TokenizerFile = Path.Combine(AppContext.BaseDirectory, "Chat", "Reference", "tokenizer.model.v1"),
+        ChatTemplate = null,
+    });
+
+    private static Task<ServerHarness> StartAsync(string? template, string? setting = null, bool llama2Vocabulary = false)
+    {
+        var model = llama2Vocabulary ? V1Vocabulary() : TestModels.Scripted(ScriptedModels.Spec with { Name = "sovereign-no-template", ChatTemplate = template });
         var settings = new Dictionary<string, string?>
         {
             ["Model:0"] = model.Path,
@@ -35,7 +43,7 @@ public sealed class ChatTemplateSettingTests
     [InlineData("{{ messages | some_filter_llama_cpp_does_not_know }}", "does not know it")]
     public async Task Chat_without_a_usable_template_is_a_400_naming_cause_and_fix_and_completions_still_work(string? template, string cause)
     {
-        await using var server = await StartAsync(template);
+        await using var server = await StartAsync(template, llama2Vocabulary: template is null);
 
         var (response, body) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", Chat);
 
@@ -47,9 +55,26 @@ public sealed class ChatTemplateSettingTests
         Assert.Contains(server.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("bare", StringComparison.Ordinal) && e.Message.Contains(cause, StringComparison.Ordinal));
         Assert.Equal(0, server.Services.GetRequiredService<UnexpectedErrorCounter>().Count);
 
-        var (completion, completionBody) = await OpenAiTestSupport.PostJsonAsync(server, "v1/completions", """{"model":"bare","prompt":"[/INST]","temperature":0}""");
+        var (completion, completionBody) = await OpenAiTestSupport.PostJsonAsync(server, "v1/completions", """{"model":"bare","prompt":"[/INST]","temperature":0,"max_tokens":3}""");
         Assert.Equal(200, (int)completion.StatusCode);
-        Assert.Equal(" Hello world!", completionBody.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+        if (template is not null)
+        {
+            Assert.Equal(" Hello world!", completionBody.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_template_the_format_is_inferred_from_mistral_control_tokens_with_a_warning()
+    {
+        await using var server = await StartAsync(null);
+
+        var (response, body) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", Chat);
+        var (_, prompt) = await OpenAiTestSupport.PostJsonAsync(server, "apply-template", """{"model":"bare","messages":[{"role":"user","content":"Hi"}]}""");
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("Hello world!", body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("mistral-v3", prompt.RootElement.GetProperty("format").GetString());
+        Assert.Contains(server.Logs.Entries, e => e.Id.Id == 1006 && e.Message.Contains("mistral-v3", StringComparison.Ordinal));
     }
 
     [Fact]
