@@ -85,6 +85,24 @@ public sealed class ReasoningAndArgsToolCallTests
     }
 
     [Fact]
+    public async Task Grpc_chat_streams_the_thinking_and_the_call()
+    {
+        await using var server = await StartAsync();
+        using var channel = Grpc.GrpcTestClient.Channel(server);
+        var request = Grpc.GrpcTestClient.GreedyChat("v11", (Contracts.V1.ChatRole.User, "Weather?"));
+        request.Tools.Add(new Contracts.V1.Tool { Name = "get_weather", ParametersJson = """{"type":"object"}""" });
+        request.ReasoningEffort = "high";
+
+        var stream = await Grpc.GrpcTestClient.ReadAllAsync(new Contracts.V1.Inference.InferenceClient(channel).Chat(request));
+
+        Assert.Equal("need weather", string.Concat(stream.Responses.Select(r => r.Reasoning)));
+        Assert.Equal("", stream.Text);
+        var call = Assert.Single(stream.Last.ToolCalls);
+        Assert.Equal(("get_weather", "{\"city\": \"Paris\"}"), (call.Name, call.ArgumentsJson));
+        Assert.Equal(Contracts.V1.FinishReason.ToolCalls, stream.Final.FinishReason);
+    }
+
+    [Fact]
     public async Task Reasoning_effort_is_validated()
     {
         await using var server = await StartAsync();
