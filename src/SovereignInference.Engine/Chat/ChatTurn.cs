@@ -36,7 +36,10 @@ public sealed class ChatTurn
     /// <summary>The prompt as token ids (BOS and control tokens included).</summary>
     public IReadOnlyList<int> PromptTokens { get; }
 
-    /// <summary>For a forced tool call: the grammar that makes the reply a valid call (<see cref="ToolCallGrammar"/>); else null.</summary>
+    /// <summary>
+    /// With tools: the grammar that makes the reply's calls valid (<see cref="ToolCallGrammar"/>): from the start for a
+    /// forced call, lazily from the [TOOL_CALLS] token for "auto"; else null.
+    /// </summary>
     public GrammarSpec? Grammar { get; }
 
     /// <summary>Renders <paramref name="messages"/> for <paramref name="model"/> and tokenizes the result.</summary>
@@ -63,6 +66,7 @@ public sealed class ChatTurn
         var prompt = ChatFormatter.Format(model, messages, toolsOn ? tools : null, forceToolCall, forcedFunction, MistralEffort(reasoningEffort));
         var version = prompt.Version;
         var argsFormat = version is { } v && MistralChatFormatter.UsesArgsToken(v);
+        var controlText = version is null ? null : ControlTokens(tokenizer, toolsOn ? [.. ThinkTokens, .. ToolTokens] : ThinkTokens);
         var prefill = !forceToolCall ? ""
             : forcedFunction is null ? "[TOOL_CALLS]"
             : argsFormat ? "[TOOL_CALLS]" + forcedFunction + "[ARGS]"
@@ -73,8 +77,10 @@ public sealed class ChatTurn
             prefill,
             string.Equals(model.Info?.VocabType, "llama", StringComparison.Ordinal),
             argsFormat,
-            version is null ? null : ControlTokens(tokenizer, toolsOn ? [.. ThinkTokens, .. ToolTokens] : ThinkTokens),
-            forceToolCall && version is { } format ? ToolCallGrammar.For(format, tools!, forcedFunction) : null);
+            controlText,
+            !toolsOn || version is not { } format ? null
+                : forceToolCall ? ToolCallGrammar.For(format, tools!, forcedFunction)
+                : LazyToolGrammar(format, tools!, controlText));
     }
 
     /// <summary>
@@ -92,16 +98,25 @@ public sealed class ChatTurn
 
     /// <summary>
     /// <paramref name="request"/> (model, sampling, limits, user) with this turn's prompt tokens as its prompt and
-    /// the reply's control tokens written as their names for the reply parser; a forced call's grammar replaces the request's.
+    /// the reply's control tokens written as their names for the reply parser; a forced call's grammar replaces the
+    /// request's, the lazy "auto" grammar applies when the request has none (response_format wins).
     /// </summary>
     public GenerationRequest ToRequest(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true, ControlText = _controlText, Grammar = Grammar ?? request.Grammar };
+        var grammar = Grammar is { TriggerToken: null } ? Grammar : request.Grammar ?? Grammar;
+        return request with { Prompt = null, PromptTokens = PromptTokens, AddBos = false, ParseSpecialTokens = true, ControlText = _controlText, Grammar = grammar };
     }
 
     /// <summary>A fresh reader for one reply to this turn (one per choice when several are sampled).</summary>
     public ChatStreamAssembler NewAssembler() => new(_argsFormat, _prefill, stripLeadingSpace: _sentencePiece);
+
+    /// <summary>The "auto" grammar: free text, or calls as "required" makes them once the model writes [TOOL_CALLS].</summary>
+    private static GrammarSpec? LazyToolGrammar(MistralTemplateVersion format, IReadOnlyList<ToolDefinition> tools, Dictionary<int, string>? controlText)
+    {
+        var trigger = controlText?.FirstOrDefault(p => p.Value == "[TOOL_CALLS]");
+        return trigger is { Value: not null } t ? ToolCallGrammar.For(format, tools, null) with { TriggerToken = t.Key } : null;
+    }
 
     /// <summary>The ids of those <paramref name="names"/> that are one control token in this vocabulary.</summary>
     private static Dictionary<int, string> ControlTokens(Abstractions.ITokenizer tokenizer, IEnumerable<string> names)

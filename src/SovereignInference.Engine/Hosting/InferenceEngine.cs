@@ -299,7 +299,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Validates the request's grammar in managed code, then builds the model's constraint for it.</summary>
-    private static ValidUtf8Constraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
+    private static ITokenConstraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
     {
         if (request.Grammar is not { } grammar)
         {
@@ -309,7 +309,8 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         GbnfValidator.Validate(grammar);
         var factory = entry.Loaded?.Constraints
             ?? throw EngineException.Invalid("response_format", $"The model '{entry.Id}' does not support structured output (response_format)");
-        return new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
+        var constraint = new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
+        return grammar.TriggerToken is { } trigger ? new LazyConstraint(trigger, constraint) : constraint;
     }
 
     private static int[][] TokenizeEmbeddingInputs(EmbeddingRequest request, ITokenizer tokenizer, int maxTokens)

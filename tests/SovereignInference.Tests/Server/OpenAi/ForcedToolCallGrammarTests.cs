@@ -97,6 +97,44 @@ public sealed class ForcedToolCallGrammarTests
         Assert.Equal("{\"city\": \"Paris\"}", call.GetProperty("function").GetProperty("arguments").GetString());
     }
 
+    [Fact]
+    public async Task Auto_calls_follow_the_grammar_once_the_model_opens_them_and_plain_answers_stay_free()
+    {
+        // After [TOOL_CALLS] this model would write "oops"; the lazy grammar makes it a valid call instead.
+        var spec = new ScriptedModelSpec
+        {
+            Name = "sovereign-oops-tests",
+            Transitions =
+            [
+                .. ScriptedModelSpec.Chain("[/INST]", "[TOOL_CALLS]", "▁oops", "</s>"),
+                .. ScriptedModelSpec.Chain("[/TOOL_RESULTS]", "▁Done", ".", "</s>"),
+            ],
+        };
+        var model = TestModels.Scripted(spec);
+        await using var server = await ServerHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Model:0"] = model.Path,
+            [$"Aliases:{Path.GetFileName(model.Path)}"] = "oops",
+        });
+        const string Tools = """[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"k":{"type":"string","maxLength":2}},"required":["k"],"additionalProperties":false}}}]""";
+
+        var (_, called) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"oops","messages":[{"role":"user","content":"Hi"}],"tools":TOOLS,"temperature":0,"max_tokens":400}""".Replace("TOOLS", Tools, StringComparison.Ordinal));
+        var (_, answered) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"oops","messages":[{"role":"user","content":"Hi"},{"role":"assistant","tool_calls":[{"id":"abcdefghi","type":"function","function":{"name":"f","arguments":"{\"k\":\"x\"}"}}]},{"role":"tool","tool_call_id":"abcdefghi","content":"ok"}],"tools":TOOLS,"temperature":0}""".Replace("TOOLS", Tools, StringComparison.Ordinal));
+
+        var choice = called.RootElement.GetProperty("choices")[0];
+        Assert.True(choice.GetProperty("finish_reason").GetString() == "tool_calls", called.RootElement.ToString());
+        // Greedy ties pick the lowest id, so this model keeps adding calls up to the grammar's limit: all valid.
+        var calls = choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray().ToList();
+        Assert.InRange(calls.Count, 1, ToolCallGrammar.MaxCalls);
+        foreach (var call in calls)
+        {
+            using var args = JsonDocument.Parse(call.GetProperty("function").GetProperty("arguments").GetString()!);
+            Assert.True(args.RootElement.GetProperty("k").GetString()!.Length <= 2);
+        }
+
+        Assert.Equal("Done.", answered.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
     [Theory]
     [InlineData(MistralTemplateVersion.V3, null)]
     [InlineData(MistralTemplateVersion.V3, "f")]
