@@ -60,8 +60,8 @@ internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
     public string GetPieceText(int token) =>
         (uint)token < (uint)VocabSize ? _model.Vocab.LLamaTokenToString((LLamaToken)token, true) ?? "" : "";
 
-    /// <summary>llama_chat_apply_template with the model's embedded template; null when llama.cpp does not know it.</summary>
-    public string? ApplyChatTemplate(IReadOnlyList<(string Role, string Content)> messages)
+    /// <summary>llama_chat_apply_template with the given or the model's embedded template; null when there is none or llama.cpp does not know it.</summary>
+    public string? ApplyChatTemplate(IReadOnlyList<(string Role, string Content)> messages, string? template = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
         foreach (var (role, content) in messages)
@@ -75,21 +75,28 @@ internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
 
         try
         {
-            var template = new LLamaTemplate(_model, strict: true) { AddAssistant = true };
-            foreach (var (role, content) in messages)
+            if (template is not null && template.Contains('\0', StringComparison.Ordinal))
             {
-                template.Add(role, content);
+                return null;
             }
 
-            return Encoding.UTF8.GetString(template.Apply());
+            var applier = template is null ? new LLamaTemplate(_model, strict: true) : new LLamaTemplate(template);
+            applier.AddAssistant = true;
+            foreach (var (role, content) in messages)
+            {
+                applier.Add(role, content);
+            }
+
+            return Encoding.UTF8.GetString(applier.Apply());
+        }
+        catch (LLama.Exceptions.RuntimeError)
+        {
+            // TemplateNotFoundException (the GGUF has no template) / MissingTemplateException (llama.cpp knows no
+            // built-in format for it): the caller answers 400, not 500.
+            return null;
         }
         catch (InvalidOperationException)
         {
-            return null;
-        }
-        catch (LLama.Exceptions.MissingTemplateException)
-        {
-            // llama.cpp knows no built-in format for this template: the caller answers 400, not 500.
             return null;
         }
         catch (ArgumentException)

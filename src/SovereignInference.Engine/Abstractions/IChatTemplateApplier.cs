@@ -7,9 +7,9 @@ namespace SovereignInference.Engine.Abstractions;
 public interface IChatTemplateApplier
 {
     /// <summary>
-    /// Renders (role, content) pairs with the model's embedded template and opens the assistant turn.
-    /// Returns null when the backend does not recognise the template. Inputs must be validated by the caller
-    /// (no NUL characters).
+    /// Renders (role, content) pairs with <paramref name="template"/> (null: the model's embedded template) and
+    /// opens the assistant turn. Returns null when the backend does not recognise the template (or there is none).
+    /// Inputs must be validated by the caller (no NUL characters).
     /// </summary>
-    string? ApplyChatTemplate(IReadOnlyList<(string Role, string Content)> messages);
+    string? ApplyChatTemplate(IReadOnlyList<(string Role, string Content)> messages, string? template = null);
 }

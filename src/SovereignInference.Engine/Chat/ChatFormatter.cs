@@ -12,10 +12,13 @@ namespace SovereignInference.Engine.Chat;
 public static class ChatFormatter
 {
     /// <summary>The Mistral format of a model, or null when its template is something else.</summary>
-    public static MistralTemplateVersion? VersionOf(ModelEntry model)
+    public static MistralTemplateVersion? VersionOf(ModelEntry model) => ChoiceOf(model).Mistral;
+
+    /// <summary>How the model renders chat: chosen at load, or (for an entry not loaded by the engine) from its GGUF.</summary>
+    public static ChatTemplateChoice ChoiceOf(ModelEntry model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return ChatTemplateDetector.Detect(model.Info?.ChatTemplate, model.Info?.VocabType);
+        return model.ChatTemplate ?? ChatTemplates.Choose(null, model.Info?.ChatTemplate, model.Info?.VocabType);
     }
 
     /// <exception cref="EngineException">InvalidArgument ("messages" / "tools") when the conversation cannot be rendered.</exception>
@@ -24,18 +27,25 @@ public static class ChatFormatter
         IReadOnlyList<ChatMessage> messages,
         IReadOnlyList<ToolDefinition>? tools,
         bool forceToolCall = false,
-        string? forcedFunction = null)
+        string? forcedFunction = null,
+        string? reasoningEffort = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(messages);
-        if (VersionOf(model) is { } version)
+        var choice = ChoiceOf(model);
+        if (!choice.CanChat)
         {
-            return MistralChatFormatter.Format(messages, tools, version, forceToolCall, forcedFunction);
+            throw EngineException.Invalid("model", ChatTemplates.NoChatMessage(model.Id, choice));
+        }
+
+        if (choice.Mistral is { } version)
+        {
+            return MistralChatFormatter.Format(messages, tools, version, forceToolCall, forcedFunction, reasoningEffort);
         }
 
         if (tools is { Count: > 0 } || forceToolCall)
         {
-            throw EngineException.Invalid("tools", $"tool calling needs a Mistral chat template; the template of model '{model.Id}' is not one");
+            throw EngineException.Invalid("tools", $"tool calling needs a Mistral chat template; the template of model '{model.Id}' ({choice.Describe()}) is not one; start the server with --chat-template {model.Id}=mistral-vN if the model is a Mistral model");
         }
 
         if (messages.Count == 0)
@@ -61,8 +71,10 @@ public static class ChatFormatter
             pairs.Add((m.Role.ToString().ToLowerInvariant(), content));
         }
 
-        var text = (model.Tokenizer as IChatTemplateApplier)?.ApplyChatTemplate(pairs)
-            ?? throw EngineException.Invalid("messages", $"the chat template of model '{model.Id}' is not supported; send a formatted prompt to /v1/completions instead");
+        var text = choice.ChatMl
+            ? ChatTemplates.RenderChatMl(pairs)
+            : (model.Tokenizer as IChatTemplateApplier)?.ApplyChatTemplate(pairs, choice.Custom)
+                ?? throw EngineException.Invalid("model", ChatTemplates.NoChatMessage(model.Id, ChatTemplates.Unknown(choice)));
         return new ChatPrompt([new PromptSegment(text, false)], null, false);
     }
 }

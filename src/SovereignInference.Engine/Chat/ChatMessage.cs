@@ -11,8 +11,17 @@ public sealed record ChatMessage(ChatRole Role, string? Content)
     /// <summary>For a tool message: the id of the call it answers.</summary>
     public string? ToolCallId { get; init; }
 
-    /// <summary>Optional author name (OpenAI "name"); templates that have no place for it ignore it.</summary>
+    /// <summary>Optional author name (OpenAI "name"); templates that have no place for it ignore it (Mistral v2 names tool results by it).</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// The content as it was sent, a list of text parts (null when it was one string). Mistral formats join the
+    /// non-empty parts as mistral-common does ("\n\n", v15: nothing); <see cref="Content"/> holds them joined with "\n".
+    /// </summary>
+    public IReadOnlyList<string>? Parts { get; init; }
+
+    /// <summary>For an assistant message: its thinking (OpenAI-style reasoning_content), rendered as [THINK]…[/THINK] by v13 and later.</summary>
+    public string? Reasoning { get; init; }
 }
 
 /// <summary>A call of a function tool.</summary>

@@ -15,7 +15,7 @@ public sealed class ChatPrompt
         Version = version;
         ToolCallsOpened = toolCallsOpened;
         var text = new StringBuilder();
-        var spaced = version is MistralTemplateVersion.V1 or MistralTemplateVersion.V3 or MistralTemplateVersion.V7;
+        var spaced = version is { } v && MistralChatFormatter.IsSentencePiece(v);
         foreach (var segment in segments)
         {
             if (!segment.IsControl && spaced && segment.Text.Length > 0)
@@ -74,14 +74,6 @@ public sealed class ChatPrompt
         }
 
         return [.. tokens];
-    }
-
-    /// <summary>The id of the control token [TOOL_CALLS] in this vocabulary, or -1.</summary>
-    public static int ToolCallsToken(ITokenizer tokenizer)
-    {
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        var ids = tokenizer.Tokenize("[TOOL_CALLS]", addBos: false, parseSpecial: true);
-        return ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty ? ids[0] : -1;
     }
 
     private static string BosText(ITokenizer tokenizer) => tokenizer.BosToken >= 0 ? tokenizer.GetPieceText(tokenizer.BosToken) is { Length: > 0 } t ? t : "\0" : "\0";

@@ -4,40 +4,49 @@ using SovereignInference.Engine.Requests;
 namespace SovereignInference.Engine.Chat;
 
 /// <summary>
-/// Turns the engine updates of one assistant reply into chat deltas, for any transport. The reply is plain
-/// text, or — when its first generated token is [TOOL_CALLS] (recognised by id: its text is empty) or the prompt
-/// already opened the call — tool calls, parsed by <see cref="ToolCallStreamParser"/> as they stream. Output that
-/// turns out not to be tool-call JSON is handed back as text with the final update. One instance per reply; not
+/// Turns the engine updates of one assistant reply into chat deltas, for any transport: answer text, thinking and
+/// tool calls, split by <see cref="MistralReplyParser"/> (the reply's control tokens arrive as their names). Tool-call
+/// output that comes to nothing is handed back as text with the final update. One instance per reply; not
 /// thread-safe. Create it with <see cref="ChatTurn.NewAssembler"/>.
 /// </summary>
 public sealed class ChatStreamAssembler
 {
-    private readonly int _toolCallsToken;
-    private readonly bool _toolCallsOpened;
+    private readonly MistralReplyParser _parser;
     private readonly string _prefill;
+    private readonly bool _stripLeadingSpace;
     private readonly StringBuilder _content = new();
-    private ToolCallStreamParser? _parser;
-    private bool _decided;
+    private readonly StringBuilder _reasoning = new();
+    private bool _started;
+    private bool _textStarted;
+    private bool _reasoningStarted;
+    private bool _fellBack;
 
-    /// <param name="toolCallsToken">Id of the [TOOL_CALLS] control token, or -1 when tools are off.</param>
-    /// <param name="toolCallsOpened">The prompt ends in [TOOL_CALLS] (a forced call): the output is tool-call JSON from its first token.</param>
-    /// <param name="prefill">Text the parser sees before the output when the prompt opened the call (the forced function's name).</param>
-    public ChatStreamAssembler(int toolCallsToken, bool toolCallsOpened, string prefill)
+    /// <param name="argsFormat">Calls are written [TOOL_CALLS]name[ARGS]{…} (v11 and later) rather than as a JSON list.</param>
+    /// <param name="prefill">Reply text the prompt already holds (an opened or named forced call), parsed before the output.</param>
+    /// <param name="stripLeadingSpace">
+    /// Drop one space at the start of the reply's text: a SentencePiece vocabulary writes a word-initial piece
+    /// with "▁", and the reply's first piece carries the dummy-prefix space that mistral-common's and Hugging
+    /// Face's decoders drop.
+    /// </param>
+    public ChatStreamAssembler(bool argsFormat = false, string prefill = "", bool stripLeadingSpace = false)
     {
         ArgumentNullException.ThrowIfNull(prefill);
-        _toolCallsToken = toolCallsToken;
-        _toolCallsOpened = toolCallsOpened;
+        _parser = new MistralReplyParser(argsFormat);
         _prefill = prefill;
+        _stripLeadingSpace = stripLeadingSpace;
     }
 
-    /// <summary>The reply's text so far (empty while it is being parsed as tool calls).</summary>
+    /// <summary>The reply's answer text so far.</summary>
     public string Content => _content.ToString();
 
-    /// <summary>Tool calls whose JSON is complete.</summary>
-    public IReadOnlyList<ChatToolCall> Calls => _parser?.Calls ?? [];
+    /// <summary>The reply's thinking so far (empty when the model did not think).</summary>
+    public string Reasoning => _reasoning.ToString();
+
+    /// <summary>Tool calls whose arguments are complete.</summary>
+    public IReadOnlyList<ChatToolCall> Calls => _fellBack ? [] : _parser.Calls;
 
     /// <summary>The reply is (or is becoming) tool calls: at least one call's id and name were reported.</summary>
-    public bool HasToolCalls => _parser is { StartedCalls: > 0 };
+    public bool HasToolCalls => !_fellBack && _parser.StartedCalls > 0;
 
     /// <summary>The engine's finish reason, once the final update was applied.</summary>
     public FinishReason? Finish { get; private set; }
@@ -58,48 +67,67 @@ public sealed class ChatStreamAssembler
     {
         ArgumentNullException.ThrowIfNull(update);
         var tools = new List<ToolCallDelta>();
-        if (!_decided && _toolCallsOpened)
+        var content = new StringBuilder();
+        var reasoning = new StringBuilder();
+        if (!_started)
         {
-            _decided = true;
-            _parser = new ToolCallStreamParser();
-            tools.AddRange(_parser.Push(_prefill));
-        }
-        else if (!_decided && update.Tokens.Count > 0)
-        {
-            _decided = true;
-            if (_toolCallsToken >= 0 && update.Tokens[0].Token == _toolCallsToken)
+            _started = true;
+            if (_prefill.Length > 0)
             {
-                _parser = new ToolCallStreamParser();
+                // The prompt's own part of the reply: only its tool-call headers are news to the client.
+                tools.AddRange(_parser.Push(_prefill).Tools);
             }
         }
 
-        string content;
-        if (_parser is not null)
-        {
-            tools.AddRange(_parser.Push(update.Text));
-            content = "";
-        }
-        else
-        {
-            content = update.Text;
-            _content.Append(content);
-        }
-
+        Take(_parser.Push(update.Text));
         if (update.Finish is { } finish)
         {
+            Take(_parser.Finish());
             Finish = finish;
             Usage = update.Usage;
-            // Not tool-call JSON after all (none started, or one left unfinished though the model stopped on its own,
+
+            // Not tool calls after all (none started, or one left unfinished though the model stopped on its own,
             // e.g. a forced call whose arguments never came): the model's words are the answer.
-            var unfinished = _parser is not null && finish != Requests.FinishReason.Length && _parser.Calls.Count < _parser.StartedCalls;
-            if (_parser is not null && (!HasToolCalls || unfinished))
+            var unfinished = finish != Requests.FinishReason.Length && _parser.Calls.Count < _parser.StartedCalls;
+            if (_parser.InToolCalls && (_parser.StartedCalls == 0 || unfinished))
             {
-                content = _parser.RawText;
-                _content.Append(content);
-                _parser = null;
+                _fellBack = true;
+                content.Append(TakeText(_parser.ToolText));
             }
         }
 
-        return new ChatDelta(content, tools);
+        return new ChatDelta(content.ToString(), tools, reasoning.ToString());
+
+        void Take((string Content, string Reasoning, IReadOnlyList<ToolCallDelta> Tools) part)
+        {
+            content.Append(TakeText(part.Content));
+            var thought = part.Reasoning;
+            if (!_reasoningStarted && thought.Length > 0)
+            {
+                // The thinking is its own SentencePiece segment: its first piece carries a dummy-prefix space too.
+                _reasoningStarted = true;
+                thought = _stripLeadingSpace && thought[0] == ' ' ? thought[1..] : thought;
+            }
+
+            reasoning.Append(thought);
+            _reasoning.Append(thought);
+            tools.AddRange(part.Tools);
+        }
+    }
+
+    /// <summary>Appends answer text, dropping the dummy-prefix space from its very start.</summary>
+    private string TakeText(string text)
+    {
+        if (!_textStarted && text.Length > 0)
+        {
+            _textStarted = true;
+            if (_stripLeadingSpace && text[0] == ' ')
+            {
+                text = text[1..];
+            }
+        }
+
+        _content.Append(text);
+        return text;
     }
 }

@@ -7,4 +7,11 @@ namespace SovereignInference.Engine.Grammar;
 /// </summary>
 /// <param name="Gbnf">The grammar text.</param>
 /// <param name="Root">The start rule (default <c>root</c>).</param>
-public sealed record GrammarSpec(string Gbnf, string Root = "root");
+public sealed record GrammarSpec(string Gbnf, string Root = "root")
+{
+    /// <summary>
+    /// A lazy grammar: the output is free until this token is generated, and matches the grammar from the next
+    /// token on (tool_choice "auto": the calls after [TOOL_CALLS]). Null: the grammar applies from the start.
+    /// </summary>
+    public int? TriggerToken { get; init; }
+}

@@ -93,6 +93,33 @@ public static class JsonSchemaGrammar
         }
     }
 
+    /// <summary>
+    /// One grammar holding a rule per schema (named <c>RuleName</c>, each with its own <c>$defs</c>; "#" refers to
+    /// that schema) and the shared primitives, with <paramref name="rootBody"/> as its root (it may use
+    /// <c>space</c>, <c>string</c> and <c>object</c>). A schema of null means any JSON object.
+    /// </summary>
+    public static GrammarSpec Compose(string rootBody, IReadOnlyList<(string RuleName, JsonElement? Schema)> schemas)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        var converter = new Converter(default);
+        converter.Use("space");
+        converter.Use("object");
+        converter.Reserve("root");
+        foreach (var (name, schema) in schemas)
+        {
+            converter.Reserve(name);
+        }
+
+        foreach (var (name, schema) in schemas)
+        {
+            converter.StartSchema(schema ?? default, name);
+            converter.Add(name, schema is { } s ? converter.Body(s, name, 0) : "object");
+        }
+
+        converter.Add("root", rootBody);
+        return new GrammarSpec(converter.Render());
+    }
+
     private static EngineException Fail(string message) => EngineException.Invalid(Param, "Unsupported JSON schema: " + message);
 
     private sealed class Converter(JsonElement root)
@@ -100,7 +127,16 @@ public static class JsonSchemaGrammar
         private readonly Dictionary<string, string> _rules = new(StringComparer.Ordinal);
         private readonly HashSet<string> _names = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
-        private readonly JsonElement _root = root;
+        private JsonElement _root = root;
+        private string _rootName = "root";
+
+        /// <summary>Converts the next schema of a composed grammar: its $refs resolve in it, "#" is <paramref name="rootName"/>.</summary>
+        public void StartSchema(JsonElement schema, string rootName)
+        {
+            _root = schema;
+            _rootName = rootName;
+            _refs.Clear();
+        }
 
         public void Reserve(string name) => _names.Add(name);
 
@@ -130,7 +166,7 @@ public static class JsonSchemaGrammar
 
         /// <summary>Whether <paramref name="body"/> is just the name of a rule (possibly a $ref still being built).</summary>
         private bool IsName(string body) =>
-            Primitives.ContainsKey(body) || _rules.ContainsKey(body) || _refs.ContainsValue(body) || body == "root";
+            Primitives.ContainsKey(body) || _rules.ContainsKey(body) || _refs.ContainsValue(body) || body == "root" || body == _rootName;
 
         public string Render()
         {
@@ -447,7 +483,7 @@ public static class JsonSchemaGrammar
 
             if (text == "#")
             {
-                return "root";
+                return _rootName;
             }
 
             string[] prefixes = ["#/$defs/", "#/definitions/"];

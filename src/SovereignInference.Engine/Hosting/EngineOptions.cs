@@ -54,6 +54,18 @@ public sealed class EngineOptions
     /// </summary>
     public List<string> Embeddings { get; set; } = [];
 
+    /// <summary>
+    /// Chat template for every model (<c>--chat-template NAME|FILE</c>): a name such as mistral-v7-tekken or chatml,
+    /// or a file holding a Jinja template. Null: each model's GGUF template.
+    /// </summary>
+    public string? ChatTemplate { get; set; }
+
+    /// <summary>Chat template per model id (<c>--chat-template ID=NAME|FILE</c>, config <c>Sovereign:ChatTemplates:ID</c>); wins over <see cref="ChatTemplate"/>.</summary>
+    public Dictionary<string, string> ChatTemplates { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The configured chat template of a model (NAME or FILE), or null for its GGUF's.</summary>
+    public string? ChatTemplateFor(string modelId) => ChatTemplates.TryGetValue(modelId, out var t) && !string.IsNullOrWhiteSpace(t) ? t : ChatTemplate;
+
     /// <summary>Generate a demo model into <see cref="ModelsDir"/> when no model is configured.</summary>
     public bool DemoModelWhenEmpty { get; set; } = true;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
@@ -110,6 +111,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         var sequence = Admit(request, out var entry);
         var tokenizer = entry.Tokenizer!;
         var assembler = new TextAssembler(request.Stop);
+        var controlText = request.ControlText?.ToDictionary(p => p.Key, p => System.Text.Encoding.UTF8.GetBytes(p.Value));
         var done = false;
         var completionTokens = 0;
         await using var registration = cancellationToken.Register(static s => ((SequenceRequest)s!).Cancel(), sequence);
@@ -120,7 +122,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 if (!ev.IsFinal)
                 {
                     completionTokens++;
-                    var text = assembler.Push(tokenizer.GetPieceBytes(ev.Token.Token));
+                    var text = assembler.Push(controlText is not null && controlText.TryGetValue(ev.Token.Token, out var name) ? name : tokenizer.GetPieceBytes(ev.Token.Token));
                     if (assembler.Stopped)
                     {
                         // The stop string is found after the engine: abort the sequence, keep its cache.
@@ -297,7 +299,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Validates the request's grammar in managed code, then builds the model's constraint for it.</summary>
-    private static ValidUtf8Constraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
+    private static ITokenConstraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
     {
         if (request.Grammar is not { } grammar)
         {
@@ -307,7 +309,8 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         GbnfValidator.Validate(grammar);
         var factory = entry.Loaded?.Constraints
             ?? throw EngineException.Invalid("response_format", $"The model '{entry.Id}' does not support structured output (response_format)");
-        return new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
+        var constraint = new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
+        return grammar.TriggerToken is { } trigger ? new LazyConstraint(trigger, constraint) : constraint;
     }
 
     private static int[][] TokenizeEmbeddingInputs(EmbeddingRequest request, ITokenizer tokenizer, int maxTokens)
@@ -461,6 +464,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             });
             entry.Loaded = loaded;
             entry.Tokenizer = loaded.Tokenizer;
+            entry.ChatTemplate = ChooseChatTemplate(entry, info, loaded.Tokenizer);
             entry.Scheduler = new ModelScheduler(
                 entry.Id,
                 loaded.Runner,
@@ -486,6 +490,41 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             LogModelFailed(_logger, entry.Id, entry.Error);
         }
     }
+
+    /// <summary>
+    /// Decides how the model renders chat (--chat-template, else the GGUF's template) and warns once at load when
+    /// it cannot: chat requests then get a 400 naming the cause and the fix; /v1/completions is unaffected.
+    /// </summary>
+    private ChatTemplateChoice ChooseChatTemplate(ModelEntry entry, GgufModelInfo info, ITokenizer tokenizer)
+    {
+        var choice = ChatTemplates.Choose(_options.ChatTemplateFor(entry.Id), info.ChatTemplate, info.VocabType, name =>
+        {
+            var ids = tokenizer.Tokenize(name, addBos: false, parseSpecial: true);
+            return ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty;
+        });
+        if (choice.Custom is { } custom
+            && (tokenizer as IChatTemplateApplier)?.ApplyChatTemplate([("user", "hi")], custom) is null)
+        {
+            choice = ChatTemplates.Unknown(choice);
+        }
+
+        if (choice.Problem is not null)
+        {
+            LogNoChatTemplate(_logger, entry.Id, ChatTemplates.NoChatMessage(entry.Id, choice));
+        }
+        else if (choice.Inferred)
+        {
+            LogInferredChatTemplate(_logger, entry.Id, choice.Describe());
+        }
+
+        return choice;
+    }
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Model {Model} has no chat template; its control tokens say {Format}, which chat uses. Confirm with --chat-template {Model}=NAME|FILE")]
+    private static partial void LogInferredChatTemplate(ILogger logger, string model, string format);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
+    private static partial void LogNoChatTemplate(ILogger logger, string model, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Backend: {Description}")]
     private static partial void LogBackend(ILogger logger, string description);

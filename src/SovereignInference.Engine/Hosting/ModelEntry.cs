@@ -35,6 +35,9 @@ public sealed class ModelEntry(string id, string path)
 
     public ITokenizer? Tokenizer { get; internal set; }
 
+    /// <summary>How its conversations become prompts (chosen at load from --chat-template or the GGUF); null before.</summary>
+    public Chat.ChatTemplateChoice? ChatTemplate { get; internal set; }
+
     /// <summary>Whether this model serves embeddings (it is listed in <see cref="EngineOptions.Embeddings"/> and loaded).</summary>
     public bool SupportsEmbeddings => Embedder is not null;
 

@@ -39,6 +39,12 @@ public sealed record GenerationRequest
     /// </summary>
     public GrammarSpec? Grammar { get; init; }
 
+    /// <summary>
+    /// Control tokens written into the output text as these names (chat replies: "[TOOL_CALLS]", "[ARGS]",
+    /// "[THINK]"…, for the reply parser); other control tokens stay invisible. Null for none.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? ControlText { get; init; }
+
     /// <summary>Who is asking (tenant / API key name), for fairness and audit.</summary>
     public string? User { get; init; }
 }

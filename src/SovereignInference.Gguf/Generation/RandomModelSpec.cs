@@ -9,6 +9,10 @@ public sealed record RandomModelSpec
     public string Name { get; init; } = "sovereign-random";
     /// <summary>Extra vocabulary pieces (SentencePiece text, U+2581 for a leading space).</summary>
     public IReadOnlyList<string> ExtraPieces { get; init; } = [];
+    /// <summary>A SentencePiece model file whose vocabulary replaces the generated one (e.g. Mistral's tokenizer.model.v3).</summary>
+    public string? TokenizerFile { get; init; }
+    /// <summary>Additional control tokens (e.g. "[ARGS]"), added after all pieces so other ids stay put.</summary>
+    public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
     /// <summary>Embedded chat template; defaults to Mistral v3, null omits it.</summary>
     public string? ChatTemplate { get; init; } = MistralChatTemplate.Text;
 

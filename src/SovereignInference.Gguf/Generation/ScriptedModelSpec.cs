@@ -26,6 +26,8 @@ public sealed record ScriptedModelSpec
     public string DefaultNext { get; init; } = "</s>";
     /// <summary>Additional vocabulary pieces.</summary>
     public IReadOnlyList<string> ExtraPieces { get; init; } = [];
+    /// <summary>Additional control tokens (e.g. "[THINK]", "[ARGS]"), added after all pieces so other ids stay put.</summary>
+    public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
     /// <summary><c>general.name</c>.</summary>
     public string Name { get; init; } = "sovereign-scripted";
     /// <summary>Embedded chat template; defaults to Mistral v3, null omits it.</summary>

@@ -7,7 +7,21 @@ namespace SovereignInference.Gguf;
 public static class TestModelGenerator
 {
     /// <summary>Preset names accepted by <see cref="WritePreset"/>.</summary>
-    public static IReadOnlyList<string> Presets { get; } = ["tiny", "bench100m", "demo"];
+    public static IReadOnlyList<string> Presets { get; } = ["tiny", "bench100m", "demo", "tools"];
+
+    /// <summary>
+    /// The "tools" script, for trying client tool loops: after <c>[/INST]</c> the model calls
+    /// get_weather({"city": "Paris"}) (Mistral v3 JSON form); after <c>[/TOOL_RESULTS]</c> it answers "Sunny in Paris.".
+    /// </summary>
+    public static ScriptedModelSpec ToolsSpec { get; } = new()
+    {
+        Name = "sovereign-tools",
+        Transitions =
+        [
+            .. ScriptedModelSpec.Chain("[/INST]", "[TOOL_CALLS]", "▁[{\"name\":", "▁\"get_weather\",", "▁\"arguments\":", "▁{\"city\":", "▁\"Paris\"}}]", "</s>"),
+            .. ScriptedModelSpec.Chain("[/TOOL_RESULTS]", "▁Sunny", "▁in", "▁Paris", ".", "</s>"),
+        ],
+    };
 
     /// <summary>The reply the demo model gives to any Mistral chat prompt (greedy decoding).</summary>
     public const string DemoReply = "Hello! I am a tiny demo model served locally.";
@@ -57,6 +71,8 @@ public static class TestModelGenerator
                 return WriteRandom(path, WithType(RandomModelSpec.Tiny, tensorType));
             case "BENCH100M":
                 return WriteRandom(path, WithType(RandomModelSpec.Bench100M, tensorType));
+            case "TOOLS":
+                return WriteScripted(path, ToolsSpec with { TensorType = tensorType ?? ToolsSpec.TensorType });
             case "DEMO":
                 return WriteScripted(path, tensorType is { } t ? DemoSpec with { TensorType = t } : DemoSpec);
             default:
@@ -68,7 +84,7 @@ public static class TestModelGenerator
     internal static GeneratedModel PlanRandom(string path, RandomModelSpec spec)
     {
         spec.Shape.Validate();
-        return new GeneratedModel(path, VocabularyBuilder.Build(spec.ExtraPieces), spec.Shape, null);
+        return new GeneratedModel(path, spec.TokenizerFile is { } tokenizer ? SentencePieceModel.Read(tokenizer) : VocabularyBuilder.Build(spec.ExtraPieces, spec.ExtraControlTokens), spec.Shape, null);
     }
 
     /// <summary>Describes a scripted model without writing it: vocabulary, shape, next-token table, output weight.</summary>
@@ -77,7 +93,7 @@ public static class TestModelGenerator
         var pieces = spec.ExtraPieces
             .Concat(spec.Transitions.SelectMany(t => new[] { t.From, t.To }))
             .Append(spec.DefaultNext);
-        var vocab = VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p)));
+        var vocab = VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p) && !spec.ExtraControlTokens.Contains(p)), spec.ExtraControlTokens);
         var next = new int[vocab.Count];
         Array.Fill(next, vocab.IdOf(spec.DefaultNext));
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -32,7 +32,9 @@ public static class TestModels
     public static GeneratedModel Random(RandomModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000");
+        var key = Key("random", spec.Name, spec.Shape.ToString(), string.Join('\u0001', spec.ExtraPieces), (spec.ChatTemplate ?? "\u0000")
+            + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : "")
+            + (spec.TokenizerFile is { } file ? "\u0005" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))) : ""));
         return GetOrCreate(key, path =>
         {
             return (TestModelGenerator.PlanRandom(path, spec), () => TestModelGenerator.WriteRandom(path, spec));
@@ -46,7 +48,8 @@ public static class TestModels
         var key = Key("scripted", spec.Name, string.Join('\u0001', spec.Transitions.Select(t => t.From + "\u0002" + t.To)),
             spec.DefaultNext, string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000",
             spec.ContextLength.ToString(CultureInfo.InvariantCulture), spec.TensorType.ToString(),
-            spec.NextTokenLogit.ToString("R", CultureInfo.InvariantCulture));
+            spec.NextTokenLogit.ToString("R", CultureInfo.InvariantCulture)
+                + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : ""));
         return GetOrCreate(key, path =>
         {
             var (model, _, _) = TestModelGenerator.PlanScripted(path, spec);

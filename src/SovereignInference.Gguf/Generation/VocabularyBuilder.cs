@@ -36,8 +36,11 @@ public static class VocabularyBuilder
     /// <summary>Id of the first byte token <c>&lt;0x00&gt;</c>.</summary>
     public static int FirstByteTokenId => 3 + ControlTokens.Count;
 
-    /// <summary>Builds the vocabulary: built-in pieces followed by <paramref name="extraPieces"/> (and their prefixes).</summary>
-    public static TestVocabulary Build(IEnumerable<string> extraPieces)
+    /// <summary>
+    /// Builds the vocabulary: built-in pieces followed by <paramref name="extraPieces"/> (and their prefixes), then
+    /// <paramref name="extraControlTokens"/>.
+    /// </summary>
+    public static TestVocabulary Build(IEnumerable<string> extraPieces, IEnumerable<string>? extraControlTokens = null)
     {
         ArgumentNullException.ThrowIfNull(extraPieces);
         var tokens = new List<VocabularyToken>();
@@ -100,6 +103,11 @@ public static class VocabularyBuilder
         foreach (var piece in extraPieces)
         {
             AddPiece(piece);
+        }
+
+        foreach (var control in extraControlTokens ?? [])
+        {
+            Add(control, 0, TokenType.Control);
         }
 
         return new TestVocabulary(tokens);

@@ -10,7 +10,9 @@ internal static class MakeModelCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "File to write (*.gguf).", Required = true };
-        var preset = new Option<string>("--preset") { Description = "tiny (fast tests), bench100m (~100M parameters, benchmarks) or demo (scripted).", DefaultValueFactory = _ => "tiny" };
+        var preset = new Option<string>("--preset") { Description = "tiny (fast tests), bench100m (~100M parameters, benchmarks), demo (scripted greeting) or tools (scripted: calls get_weather, then answers the result).", DefaultValueFactory = _ => "tiny" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "A SentencePiece tokenizer.model (e.g. a Mistral model's) whose vocabulary the random model takes." };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "Chat template to embed: " + string.Join(", ", ChatTemplateTexts.Names) + ", or a Jinja file. Mistral names add the control tokens they need to a generated vocabulary." };
         var type = new Option<string?>("--type") { Description = "Weight type: f32, f16 or q8_0 (default f16)." };
         var layers = new Option<int?>("--layers") { Description = "Override the preset's layer count." };
         var embd = new Option<int?>("--embd") { Description = "Override the embedding length." };
@@ -21,7 +23,7 @@ internal static class MakeModelCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the random weights." };
         var command = new Command("make-model", "Write a generated llama-architecture GGUF model (no download needed).")
         {
-            output, preset, type, layers, embd, heads, kvHeads, ff, ctx, seed,
+            output, preset, type, layers, embd, heads, kvHeads, ff, ctx, seed, tokenizer, chatTemplate,
         };
 
         command.SetAction(result =>
@@ -45,8 +47,42 @@ internal static class MakeModelCommand
             }
 
             var shapeOverridden = new object?[] { result.GetValue(layers), result.GetValue(embd), result.GetValue(heads), result.GetValue(kvHeads), result.GetValue(ff), result.GetValue(ctx), result.GetValue(seed) }.Any(v => v is not null);
+            var tokenizerFile = result.GetValue(tokenizer);
+            var templateName = result.GetValue(chatTemplate);
+            (string Template, IReadOnlyList<string> ControlTokens)? template = templateName is null ? null
+                : ChatTemplateTexts.Resolve(templateName) ?? throw new ArgumentException($"--chat-template must be one of {string.Join(", ", ChatTemplateTexts.Names)} or an existing file (got '{templateName}')");
+            if (tokenizerFile is not null && !File.Exists(tokenizerFile))
+            {
+                throw new ArgumentException($"--tokenizer: no such file '{tokenizerFile}'");
+            }
+
+            if (tokenizerFile is not null && tokenizerFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException("--tokenizer: Tekken (tekken.json) vocabularies are not supported yet; give a SentencePiece tokenizer.model");
+            }
+
+            var scripted = presetName.ToUpperInvariant() switch
+            {
+                "DEMO" => TestModelGenerator.DemoSpec,
+                "TOOLS" => TestModelGenerator.ToolsSpec,
+                _ => null,
+            };
             GeneratedModel model;
-            if (shapeOverridden && !presetName.Equals("demo", StringComparison.OrdinalIgnoreCase))
+            if (scripted is not null && (template is not null || tokenizerFile is not null))
+            {
+                if (tokenizerFile is not null)
+                {
+                    throw new ArgumentException($"--tokenizer applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
+                }
+
+                model = TestModelGenerator.WriteScripted(path, scripted with
+                {
+                    ChatTemplate = template!.Value.Template,
+                    ExtraControlTokens = template.Value.ControlTokens,
+                    TensorType = tensorType ?? scripted.TensorType,
+                });
+            }
+            else if (scripted is null && (shapeOverridden || template is not null || tokenizerFile is not null))
             {
                 var baseSpec = presetName.Equals("bench100m", StringComparison.OrdinalIgnoreCase) ? RandomModelSpec.Bench100M : RandomModelSpec.Tiny;
                 var shape = baseSpec.Shape with
@@ -60,7 +96,13 @@ internal static class MakeModelCommand
                     Seed = result.GetValue(seed) ?? baseSpec.Shape.Seed,
                     TensorType = tensorType ?? baseSpec.Shape.TensorType,
                 };
-                model = TestModelGenerator.WriteRandom(path, baseSpec with { Shape = shape });
+                model = TestModelGenerator.WriteRandom(path, baseSpec with
+                {
+                    Shape = shape,
+                    TokenizerFile = tokenizerFile,
+                    ChatTemplate = template?.Template ?? baseSpec.ChatTemplate,
+                    ExtraControlTokens = template?.ControlTokens ?? [],
+                });
             }
             else
             {

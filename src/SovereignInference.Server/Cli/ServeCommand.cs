@@ -42,6 +42,13 @@ internal static class ServeCommand
         var embeddings = new Option<string[]>("--embeddings") { Description = "Model id that also serves /v1/embeddings (repeatable).", AllowMultipleArgumentsPerToken = false };
         command.Options.Add(embeddings);
         bindings.Add(result => (result.GetValue(embeddings) ?? []).Select((id, i) => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Embeddings:{i}", id)).ToArray());
+        var chatTemplate = new Option<string[]>("--chat-template")
+        {
+            Description = "Chat template NAME|FILE for every model, or MODEL=NAME|FILE for one (repeatable). Names: " + string.Join(", ", Engine.Chat.ChatTemplates.Names) + "; a FILE holds a Jinja template.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(chatTemplate);
+        bindings.Add(result => (result.GetValue(chatTemplate) ?? []).Select(ChatTemplateSetting).ToArray());
         Add<string>("--http-url", "HttpUrl", "HTTP listen URL (default http://127.0.0.1:8080).");
         Add<string>("--grpc-url", "GrpcUrl", "gRPC listen URL (default http://127.0.0.1:8081).");
         Add<int?>("--grpc-max-receive-bytes", "GrpcMaxReceiveBytes", "Largest gRPC request message in bytes (default 4194304).");
@@ -110,5 +117,14 @@ internal static class ServeCommand
         }
 
         return [.. args];
+    }
+
+    /// <summary>--chat-template MODEL=NAME|FILE sets Sovereign:ChatTemplates:MODEL; a bare NAME|FILE (or an existing file path) sets Sovereign:ChatTemplate.</summary>
+    internal static KeyValuePair<string, string?> ChatTemplateSetting(string value)
+    {
+        var eq = value.IndexOf('=', StringComparison.Ordinal);
+        return eq > 0 && !File.Exists(value)
+            ? new($"{ServerOptions.Section}:ChatTemplates:{value[..eq]}", value[(eq + 1)..])
+            : new($"{ServerOptions.Section}:ChatTemplate", value);
     }
 }

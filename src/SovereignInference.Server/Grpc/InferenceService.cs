@@ -38,7 +38,8 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
         var grammar = ProtoMapping.ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null);
         var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
-        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, tools, toolChoice, function);
+        var effort = request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null;
+        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, tools, toolChoice, function, effort);
         var generation = turn.ToRequest(ProtoMapping.WithSampling(request.Sampling) with
         {
             Model = request.Model,
@@ -53,6 +54,26 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
             var delta = reply.Apply(update);
             await responseStream.WriteAsync(ProtoMapping.ToChatResponse(update, delta, reply, logprobs), context.CancellationToken);
         }
+    }
+
+    public override Task<ApplyTemplateResponse> ApplyTemplate(ApplyTemplateRequest request, ServerCallContext context)
+    {
+        if (request.Messages.Count == 0)
+        {
+            throw EngineException.Invalid("messages", "messages must contain at least one message");
+        }
+
+        var model = engine.GetReadyModel(request.Model);
+        var messages = request.Messages.Select(ProtoMapping.ToEngine).ToList();
+        var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
+        var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
+        var turn = ChatTurn.Prepare(model, messages, tools, toolChoice, function, request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null);
+        return Task.FromResult(new ApplyTemplateResponse
+        {
+            Prompt = turn.Prompt.Text,
+            Format = ChatFormatter.ChoiceOf(model).Describe(),
+            TokenIds = { turn.PromptTokens },
+        });
     }
 
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)

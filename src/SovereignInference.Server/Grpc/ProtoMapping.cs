@@ -118,6 +118,7 @@ internal static class ProtoMapping
                 : null,
             ToolCallId = message.ToolCallId.Length > 0 ? message.ToolCallId : null,
             Name = message.Name.Length > 0 ? message.Name : null,
+            Reasoning = message.Role == ChatRole.Assistant && message.Reasoning.Length > 0 ? message.Reasoning : null,
         };
     }
 
@@ -168,7 +169,7 @@ internal static class ProtoMapping
 
     public static ChatResponse ToChatResponse(GenerationUpdate update, ChatDelta delta, ChatStreamAssembler reply, bool logprobs)
     {
-        var response = new ChatResponse { Text = delta.Content };
+        var response = new ChatResponse { Text = delta.Content, Reasoning = delta.Reasoning };
         foreach (var d in delta.ToolCalls)
         {
             response.ToolCallDeltas.Add(new ProtoToolCallDelta { Index = d.Index, Id = d.Id ?? "", Name = d.Name ?? "", ArgumentsFragment = d.Arguments });

@@ -13,4 +13,10 @@ public sealed class ServerOptions
     /// default; an empty value turns the gRPC API off.
     /// </summary>
     public string GrpcUrl { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>
+    /// The chat field that carries a reasoning model's thinking, in messages and stream deltas:
+    /// "reasoning_content" (llama-server, DeepSeek; the default) or "reasoning" (vLLM, OpenRouter).
+    /// </summary>
+    public string ReasoningField { get; set; } = "reasoning_content";
 }

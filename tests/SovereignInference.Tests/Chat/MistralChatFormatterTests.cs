@@ -91,7 +91,7 @@ public sealed class MistralChatFormatterTests
     {
         var prompt = MistralChatFormatter.Format([new(ChatRole.User, "x")], [Weather], MistralTemplateVersion.V3, forceToolCall: true, forcedFunction: "get_weather");
 
-        Assert.Equal("<s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}][/AVAILABLE_TOOLS][INST] x[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": ", prompt.Text);
+        Assert.Equal("<s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}][/AVAILABLE_TOOLS][INST] x[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\":", prompt.Text);
         Assert.True(prompt.ToolCallsOpened);
     }
 
@@ -105,14 +105,12 @@ public sealed class MistralChatFormatterTests
 
     public static TheoryData<string, ChatMessage[], MistralTemplateVersion> Inexpressible => new()
     {
-        { "system message", [new(ChatRole.User, "a"), new(ChatRole.System, "s"), new(ChatRole.User, "b")], MistralTemplateVersion.V3 },
-        { "system message", [new(ChatRole.System, "s"), new(ChatRole.System, "t"), new(ChatRole.User, "b")], MistralTemplateVersion.V3 },
-        { "must start with a user message", [new(ChatRole.Assistant, "hi"), new(ChatRole.User, "b")], MistralTemplateVersion.V3 },
         { "does not follow an assistant message with tool calls", [new(ChatRole.User, "a"), new(ChatRole.Tool, "r") { ToolCallId = "abcdefghi" }], MistralTemplateVersion.V3 },
         { "answers no tool call", [new(ChatRole.User, "a"), new(ChatRole.Assistant, null) { ToolCalls = [new("abcdefghi", "f", "{}")] }, new(ChatRole.Tool, "r") { ToolCallId = "zzzzzzzzz" }], MistralTemplateVersion.V3 },
-        { "last message must be a user or tool message", [new(ChatRole.User, "a"), new(ChatRole.Assistant, "b")], MistralTemplateVersion.V3 },
-        { "follows another assistant message", [new(ChatRole.User, "a"), new(ChatRole.Assistant, "b"), new(ChatRole.Assistant, "c"), new(ChatRole.User, "d")], MistralTemplateVersion.V3 },
         { "at least one message", [], MistralTemplateVersion.V3 },
+        { "must be a user or system message", [new(ChatRole.Assistant, "a")], MistralTemplateVersion.V3 },
+        { "did not get one tool result each", [new(ChatRole.User, "a"), new(ChatRole.Assistant, null) { ToolCalls = [new("abcdefghi", "f", "{}"), new("bbcdefghi", "g", "{}")] }, new(ChatRole.Tool, "r") { ToolCallId = "abcdefghi" }], MistralTemplateVersion.V3 },
+        { "last message must be a user, tool or assistant message", [new(ChatRole.User, "a"), new(ChatRole.System, "s")], MistralTemplateVersion.V7 },
         { "no tool calling", [new(ChatRole.User, "a"), new(ChatRole.Assistant, null) { ToolCalls = [new("abcdefghi", "f", "{}")] }, new(ChatRole.Tool, "r") { ToolCallId = "abcdefghi" }], MistralTemplateVersion.V1 },
         { "both content and tool calls", [new(ChatRole.User, "a"), new(ChatRole.Assistant, "b") { ToolCalls = [new("abcdefghi", "f", "{}")] }, new(ChatRole.Tool, "r") { ToolCallId = "abcdefghi" }], MistralTemplateVersion.V3 },
     };

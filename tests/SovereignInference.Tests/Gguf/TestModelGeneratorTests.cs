@@ -167,7 +167,7 @@ public sealed class TestModelGeneratorTests : IDisposable
     [Fact]
     public void Presets_are_named_and_unknown_presets_fail()
     {
-        Assert.Equal(["tiny", "bench100m", "demo"], TestModelGenerator.Presets);
+        Assert.Equal(["tiny", "bench100m", "demo", "tools"], TestModelGenerator.Presets);
         Assert.Throws<ArgumentException>(() => TestModelGenerator.WritePreset(Path.Combine(_dir, "x.gguf"), "huge"));
         var q8Demo = TestModelGenerator.WritePreset(Path.Combine(_dir, "demo-q8.gguf"), "demo", GgmlType.Q8_0);
         Assert.Equal("Q8_0", GgufModelInfo.Read(q8Demo.Path).Quantization);

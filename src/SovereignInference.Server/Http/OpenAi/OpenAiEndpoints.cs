@@ -20,7 +20,7 @@ public static class OpenAiEndpoints
             sp.GetRequiredService<IConfiguration>().GetSection(ResponseStoreOptions.Section).Get<ResponseStoreOptions>() ?? new ResponseStoreOptions(),
             TimeProvider.System));
 
-    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize and the last-resort 500 handler.</summary>
+    /// <summary>Maps /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models(/{id}), /tokenize, /detokenize, /apply-template and the last-resort 500 handler.</summary>
     public static WebApplication MapOpenAiEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -52,6 +52,7 @@ public static class OpenAiEndpoints
         app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        app.MapPost("/apply-template", ApplyTemplateEndpoint.HandleAsync);
         app.MapResponsesEndpoints();
         app.MapMessagesEndpoints();
         return app;

@@ -16,6 +16,39 @@ public sealed class CliCommandTests : IDisposable
     private static (int ExitCode, string Out, string Error) Invoke(params string[] args) =>
         CommandLineRunner.InvokeAsync([MakeModelCommand.Create(), ModelsCommand.Create()], args).GetAwaiter().GetResult();
 
+    [Theory]
+    [InlineData("mistral-v11", "[ARGS]")]
+    [InlineData("mistral-v15", "[MODEL_SETTINGS]")]
+    [InlineData("chatml", "<|im_start|>")]
+    public void Make_model_embeds_a_named_chat_template_with_its_control_tokens(string name, string marker)
+    {
+        var path = _dir.File("t.gguf");
+
+        var made = Invoke("make-model", "--out", path, "--preset", "tiny", "--chat-template", name);
+
+        Assert.Equal(0, made.ExitCode);
+        var info = GgufModelInfo.Read(path);
+        Assert.Contains(marker, info.ChatTemplate, StringComparison.Ordinal);
+        if (name != "chatml")
+        {
+            Assert.Equal(name, SovereignInference.Engine.Chat.ChatTemplates.NameOf(SovereignInference.Engine.Chat.ChatTemplateDetector.Detect(info.ChatTemplate, info.VocabType)!.Value).Replace("-tekken", "", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Make_model_takes_a_real_sentencepiece_tokenizer_and_the_tools_preset_writes_a_scripted_tool_model()
+    {
+        var path = _dir.File("real.gguf");
+        var tokenizer = Path.Combine(AppContext.BaseDirectory, "Chat", "Reference", "mistral_instruct_tokenizer_240323.model.v3");
+
+        Assert.Equal(0, Invoke("make-model", "--out", path, "--tokenizer", tokenizer, "--chat-template", "mistral-v3").ExitCode);
+        Assert.Equal(32768, GgufModelInfo.Read(path).VocabSize);
+
+        var tools = _dir.File("tools.gguf");
+        Assert.Equal(0, Invoke("make-model", "--out", tools, "--preset", "tools").ExitCode);
+        Assert.NotEqual(0, Invoke("make-model", "--out", _dir.File("x.gguf"), "--chat-template", "mistral-v99").ExitCode);
+    }
+
     [Fact]
     public void Make_model_writes_a_valid_gguf_and_inspect_prints_what_it_is()
     {

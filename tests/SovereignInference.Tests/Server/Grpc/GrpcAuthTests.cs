@@ -31,7 +31,7 @@ public sealed class GrpcAuthTests
         var ok = await GrpcTestClient.ReadAllAsync(client.Generate(request, Bearer(AliceKey)));
         Assert.Equal(" Hello world!", ok.Text);
         var chat = await GrpcTestClient.ReadAllAsync(client.Chat(GrpcTestClient.GreedyChat("scripted", (Contracts.V1.ChatRole.User, "Hi")), Bearer(BobKey)));
-        Assert.Equal(" Hello world!", chat.Text);
+        Assert.Equal("Hello world!", chat.Text);
 
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);

@@ -27,7 +27,7 @@ public sealed class BadInputTests
         yield return ("messages is a string", Chat, Utf8("""{"model":"scripted","messages":"Hi"}"""), 400, "messages");
         yield return ("message without role", Chat, Utf8("""{"model":"scripted","messages":[{"content":"Hi"}]}"""), 400, "messages[0].role");
         yield return ("image content part", Chat, Utf8("""{"model":"scripted","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"""), 400, "messages[0].content[0].type");
-        yield return ("system message not first", Chat, Utf8("""{"model":"scripted","messages":[{"role":"user","content":"a"},{"role":"system","content":"b"},{"role":"user","content":"c"}]}"""), 400, "messages");
+        yield return ("tool result without its call", Chat, Utf8("""{"model":"scripted","messages":[{"role":"user","content":"a"},{"role":"tool","content":"b","tool_call_id":"abcdefghi"}]}"""), 400, "messages");
         yield return ("negative max_tokens", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"max_tokens":-5}""")), 400, "max_tokens");
         yield return ("absurd max_tokens", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"max_tokens":100000000000000}""")), 400, "max_tokens");
         yield return ("max_tokens beyond the context", Chat, Utf8(WithHi("""{"model":"scripted","messages":__HI__,"max_completion_tokens":100000}""")), 400, "max_tokens");

@@ -23,7 +23,7 @@ public sealed class ChatCompletionsSdkTests
         var result = await chat.CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hi")], new ChatCompletionOptions { Temperature = 0 });
 
         var completion = result.Value;
-        Assert.Equal(" Hello world!", completion.Content[0].Text);
+        Assert.Equal("Hello world!", completion.Content[0].Text);
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Assert.Equal(ChatMessageRole.Assistant, completion.Role);
         Assert.Equal(3, completion.Usage.OutputTokenCount);
@@ -70,9 +70,9 @@ public sealed class ChatCompletionsSdkTests
         var stopped = (await chat.CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { Temperature = 0, StopSequences = { "world" } })).Value;
 
         Assert.Equal(ChatFinishReason.Length, cut.FinishReason);
-        Assert.Equal(" Hello world", cut.Content[0].Text);
+        Assert.Equal("Hello world", cut.Content[0].Text);
         Assert.Equal(ChatFinishReason.Stop, stopped.FinishReason);
-        Assert.Equal(" Hello ", stopped.Content[0].Text);
+        Assert.Equal("Hello ", stopped.Content[0].Text);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class ChatCompletionsSdkTests
             streamed.Append(update.Text);
         }
 
-        Assert.Equal(" Hello world!", response.Text);
+        Assert.Equal("Hello world!", response.Text);
         Assert.Equal(Microsoft.Extensions.AI.ChatFinishReason.Stop, response.FinishReason);
         Assert.Equal(response.Text, streamed.ToString());
     }
@@ -118,7 +118,7 @@ public sealed class ChatCompletionsSdkTests
         Assert.True(response.IsSuccessStatusCode, json.RootElement.ToString());
         var choices = json.RootElement.GetProperty("choices").EnumerateArray().ToList();
         Assert.Equal([0, 1, 2], choices.Select(c => c.GetProperty("index").GetInt32()));
-        Assert.All(choices, c => Assert.Equal(" Hello world!", c.GetProperty("message").GetProperty("content").GetString()));
+        Assert.All(choices, c => Assert.Equal("Hello world!", c.GetProperty("message").GetProperty("content").GetString()));
         Assert.Equal(9, json.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
     }
 

@@ -28,7 +28,7 @@ public sealed class SseAndCompletionsTests
         var withChoices = events.Where(e => e.RootElement.GetProperty("choices").GetArrayLength() > 0).ToList();
         var text = string.Concat(withChoices.Select(e => e.RootElement.GetProperty("choices")[0].GetProperty("delta"))
             .Select(d => d.TryGetProperty("content", out var c) ? c.GetString() : ""));
-        Assert.Equal(" Hello world!", text);
+        Assert.Equal("Hello world!", text);
         var finishes = withChoices.Select(e => e.RootElement.GetProperty("choices")[0].GetProperty("finish_reason"))
             .Where(f => f.ValueKind != JsonValueKind.Null).Select(f => f.GetString()).ToList();
         Assert.Equal(["stop"], finishes);

@@ -36,7 +36,7 @@ public sealed class ToolCallingTests
         var second = (await chat.CompleteChatAsync(messages, options)).Value;
 
         Assert.Equal(ChatFinishReason.Stop, second.FinishReason);
-        Assert.Equal(" Sunny in Paris.", second.Content[0].Text);
+        Assert.Equal("Sunny in Paris.", second.Content[0].Text);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class ToolCallingTests
 
         var answer = (await chat.CompleteChatAsync(messages, new ChatCompletionOptions { Temperature = 0, Tools = { Weather } })).Value;
 
-        Assert.Equal(" Sunny in Paris.", answer.Content[0].Text);
+        Assert.Equal("Sunny in Paris.", answer.Content[0].Text);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ToolCallingTests
         Assert.True(response.IsSuccessStatusCode, json.RootElement.ToString());
         var choice = json.RootElement.GetProperty("choices")[0];
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
-        Assert.Equal(" [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]", choice.GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]", choice.GetProperty("message").GetProperty("content").GetString());
         Assert.False(choice.GetProperty("message").TryGetProperty("tool_calls", out _));
     }
 

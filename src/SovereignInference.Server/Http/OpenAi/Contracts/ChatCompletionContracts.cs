@@ -28,6 +28,14 @@ internal sealed record ChatMessageDto(
     /// <summary>Always null (the model never refuses through this field), but present: OpenAI's spec requires it and generated clients throw without it.</summary>
     [JsonPropertyName("refusal"), JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? Refusal { get; init; }
+
+    /// <summary>The thinking of a reasoning model (field name "reasoning_content", see ServerOptions.ReasoningField).</summary>
+    [JsonPropertyName("reasoning_content")]
+    public string? ReasoningContent { get; init; }
+
+    /// <summary>The same under the name "reasoning".</summary>
+    [JsonPropertyName("reasoning")]
+    public string? Reasoning { get; init; }
 }
 
 internal sealed record ToolCallDto(
@@ -63,7 +71,21 @@ internal sealed record ChatChunkChoice(
 internal sealed record ChatDelta(
     [property: JsonPropertyName("role")] string? Role = null,
     [property: JsonPropertyName("content")] string? Content = null,
-    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDeltaDto>? ToolCalls = null);
+    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ToolCallDeltaDto>? ToolCalls = null)
+{
+    /// <summary>New thinking (field name "reasoning_content", see ServerOptions.ReasoningField).</summary>
+    [JsonPropertyName("reasoning_content")]
+    public string? ReasoningContent { get; init; }
+
+    /// <summary>The same under the name "reasoning".</summary>
+    [JsonPropertyName("reasoning")]
+    public string? Reasoning { get; init; }
+
+    /// <summary>This delta with its thinking under the configured field name.</summary>
+    public ChatDelta WithReasoning(string? text, string field) => string.IsNullOrEmpty(text)
+        ? this
+        : field == "reasoning" ? this with { Reasoning = text } : this with { ReasoningContent = text };
+}
 
 internal sealed record ToolCallDeltaDto(
     [property: JsonPropertyName("index")] int Index,

@@ -19,6 +19,11 @@ internal sealed record TokenizeWithPiecesResponse([property: JsonPropertyName("t
 internal sealed record TokenPiece([property: JsonPropertyName("id")] int Id, [property: JsonPropertyName("piece")] string Piece);
 
 /// <summary>POST /detokenize answer.</summary>
+/// <summary>POST /apply-template: the prompt a conversation becomes, and the chat format that rendered it.</summary>
+internal sealed record ApplyTemplateResponse(
+    [property: JsonPropertyName("prompt")] string Prompt,
+    [property: JsonPropertyName("format")] string Format);
+
 internal sealed record DetokenizeResponse([property: JsonPropertyName("content")] string Content);
 
 /// <summary>An OpenAI model object plus provenance fields.</summary>

@@ -11,6 +11,7 @@ namespace SovereignInference.Server.Http.OpenAi.Contracts;
 [JsonSerializable(typeof(TokenizeResponse))]
 [JsonSerializable(typeof(TokenizeWithPiecesResponse))]
 [JsonSerializable(typeof(DetokenizeResponse))]
+[JsonSerializable(typeof(ApplyTemplateResponse))]
 [JsonSerializable(typeof(ModelDto))]
 [JsonSerializable(typeof(ModelListDto))]
 [JsonSerializable(typeof(EmbeddingListResponse<float[]>), TypeInfoPropertyName = "EmbeddingListResponseSingleArray")]

@@ -1,5 +1,6 @@
 using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Server.Hosting;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;
@@ -12,7 +13,7 @@ namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 /// <summary>POST /v1/chat/completions: body → chat prompt → n engine requests → chat.completion or SSE chunks.</summary>
 internal static class ChatCompletionsEndpoint
 {
-    public static Task HandleAsync(HttpContext context, InferenceEngine engine) => OpenAiCall.RunAsync(context, async () =>
+    public static Task HandleAsync(HttpContext context, InferenceEngine engine, ServerOptions options) => OpenAiCall.RunAsync(context, async () =>
     {
         ChatRequest request;
         using (var document = await RequestBody.ReadJsonAsync(context))
@@ -22,7 +23,7 @@ internal static class ChatCompletionsEndpoint
 
         var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
         var model = engine.GetReadyModel(common.Model);
-        var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName);
+        var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName, request.ReasoningEffort);
         var choices = Enumerable.Range(0, common.N)
             .Select(i => new ChatChoiceState(i, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs))
             .ToArray();
@@ -36,7 +37,7 @@ internal static class ChatCompletionsEndpoint
         var created = UsageTotals.Now();
         if (common.Stream)
         {
-            await StreamAsync(context, streams, choices, id, created, common);
+            await StreamAsync(context, streams, choices, id, created, common, options.ReasoningField);
         }
         else
         {
@@ -51,12 +52,12 @@ internal static class ChatCompletionsEndpoint
             }
 
             var usage = UsageTotals.Sum(choices.Select(c => (c.Index, c.Usage)), common.N);
-            var response = new ChatCompletionResponse(id, created, common.Model, [.. choices.Select(c => c.ToChoice())], usage);
+            var response = new ChatCompletionResponse(id, created, common.Model, [.. choices.Select(c => c.ToChoice(options.ReasoningField))], usage);
             await Results.Json(response, OpenAiJsonContext.Default.ChatCompletionResponse).ExecuteAsync(context);
         }
     });
 
-    private static async Task StreamAsync(HttpContext context, ChoiceStreams streams, ChatChoiceState[] choices, string id, long created, CommonParameters common)
+    private static async Task StreamAsync(HttpContext context, ChoiceStreams streams, ChatChoiceState[] choices, string id, long created, CommonParameters common, string reasoningField)
     {
         var sse = new SseWriter(context);
         await sse.StartAsync();
@@ -74,12 +75,12 @@ internal static class ChatCompletionsEndpoint
 
             var choice = choices[update.Index];
             var step = choice.Apply(update.Update!);
-            if (step.Content.Length > 0 || step.ToolCalls.Count > 0 || step.Logprobs is { Count: > 0 })
+            if (step.Content.Length > 0 || step.Reasoning.Length > 0 || step.ToolCalls.Count > 0 || step.Logprobs is { Count: > 0 })
             {
                 var delta = new ChatDelta(
                     null,
-                    step.Content.Length > 0 || step.ToolCalls.Count == 0 ? step.Content : null,
-                    step.ToolCalls.Count > 0 ? [.. step.ToolCalls.Select(ChatChoiceState.ToDto)] : null);
+                    step.Content.Length > 0 || (step.ToolCalls.Count == 0 && step.Reasoning.Length == 0) ? step.Content : null,
+                    step.ToolCalls.Count > 0 ? [.. step.ToolCalls.Select(ChatChoiceState.ToDto)] : null).WithReasoning(step.Reasoning, reasoningField);
                 var logprobs = step.Logprobs is { Count: > 0 } lp ? new ChatLogprobs(lp) : null;
                 await sse.WriteAsync(Chunk(new ChatChunkChoice(choice.Index, delta, logprobs, null)), OpenAiJsonContext.Default.ChatCompletionChunk);
             }

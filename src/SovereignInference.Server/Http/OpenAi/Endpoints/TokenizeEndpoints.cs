@@ -62,7 +62,7 @@ internal static class TokenizeEndpoints
         await Results.Json(new DetokenizeResponse(Encoding.UTF8.GetString([.. bytes])), OpenAiJsonContext.Default.DetokenizeResponse).ExecuteAsync(context);
     });
 
-    private static ModelEntry Resolve(InferenceEngine engine, JsonElement root)
+    internal static ModelEntry Resolve(InferenceEngine engine, JsonElement root)
     {
         if (String(root, "model") is { } id)
         {

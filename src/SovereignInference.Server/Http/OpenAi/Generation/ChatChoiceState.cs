@@ -6,7 +6,7 @@ using SovereignInference.Server.Http.OpenAi.Contracts;
 namespace SovereignInference.Server.Http.OpenAi.Generation;
 
 /// <summary>The delta one engine update adds to a chat choice.</summary>
-internal readonly record struct ChatStep(string Content, IReadOnlyList<ToolCallDelta> ToolCalls, List<ChatTokenLogprob>? Logprobs);
+internal readonly record struct ChatStep(string Content, IReadOnlyList<ToolCallDelta> ToolCalls, List<ChatTokenLogprob>? Logprobs, string Reasoning = "");
 
 /// <summary>
 /// One chat choice in OpenAI shapes: the engine's <see cref="ChatStreamAssembler"/> decides text versus tool calls;
@@ -41,7 +41,7 @@ internal sealed class ChatChoiceState(int index, ITokenizer tokenizer, ChatStrea
             _logprobs.AddRange(lp);
         }
 
-        return new ChatStep(delta.Content, delta.ToolCalls, lp);
+        return new ChatStep(delta.Content, delta.ToolCalls, lp, delta.Reasoning);
     }
 
     public string FinishReasonText => assembler.FinishReason switch
@@ -51,13 +51,20 @@ internal sealed class ChatChoiceState(int index, ITokenizer tokenizer, ChatStrea
         _ => "stop",
     };
 
-    public ChatChoice ToChoice() => new(
-        Index,
-        assembler.HasToolCalls
-            ? new ChatMessageDto("assistant", null, [.. assembler.Calls.Select(c => new ToolCallDto(c.Id, new FunctionCallDto(c.Name, c.Arguments)))])
-            : new ChatMessageDto("assistant", assembler.Content, null),
-        logprobs ? new ChatLogprobs(_logprobs) : null,
-        FinishReasonText);
+    /// <param name="reasoningField">"reasoning_content" or "reasoning": where the thinking goes.</param>
+    public ChatChoice ToChoice(string reasoningField = "reasoning_content")
+    {
+        var message = assembler.HasToolCalls
+            ? new ChatMessageDto("assistant", assembler.Content.Length > 0 ? assembler.Content : null, [.. assembler.Calls.Select(c => new ToolCallDto(c.Id, new FunctionCallDto(c.Name, c.Arguments)))])
+            : new ChatMessageDto("assistant", assembler.Content, null);
+        var reasoning = assembler.Reasoning;
+        if (reasoning.Length > 0)
+        {
+            message = reasoningField == "reasoning" ? message with { Reasoning = reasoning } : message with { ReasoningContent = reasoning };
+        }
+
+        return new(Index, message, logprobs ? new ChatLogprobs(_logprobs) : null, FinishReasonText);
+    }
 
     public static ToolCallDeltaDto ToDto(ToolCallDelta d) => d.Name is not null
         ? new ToolCallDeltaDto(d.Index, d.Id, "function", new FunctionCallDto(d.Name, d.Arguments))

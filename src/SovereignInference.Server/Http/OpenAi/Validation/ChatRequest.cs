@@ -13,7 +13,8 @@ internal sealed record ChatRequest(
     IReadOnlyList<ToolDefinition> Tools,
     ToolChoiceMode ToolChoice,
     string? ToolName,
-    GrammarSpec? Grammar)
+    GrammarSpec? Grammar,
+    string? ReasoningEffort = null)
 {
     /// <summary>Chat fields we know but cannot honour; each gets a 400 naming it rather than being silently dropped.</summary>
     private static readonly string[] Unsupported = ["functions", "function_call", "audio", "prediction", "web_search_options"];
@@ -39,10 +40,22 @@ internal sealed record ChatRequest(
         var messages = ParseMessages(root);
         var tools = ParseTools(root);
         var (choice, name) = ParseToolChoice(root, tools);
-        return new ChatRequest(common, messages, tools, choice, name, grammar);
+        return new ChatRequest(common, messages, tools, choice, name, grammar, ParseReasoningEffort(root));
     }
 
-    private static List<ChatMessage> ParseMessages(JsonElement root)
+    /// <summary>reasoning_effort (none, minimal, low, medium, high) or null.</summary>
+    internal static string? ParseReasoningEffort(JsonElement root)
+    {
+        var effort = TryGet(root, "reasoning_effort", out var e) && e.ValueKind == JsonValueKind.Null ? null : String(root, "reasoning_effort");
+        if (effort is not null)
+        {
+            ChatTurn.MistralEffort(effort);
+        }
+
+        return effort;
+    }
+
+    internal static List<ChatMessage> ParseMessages(JsonElement root)
     {
         if (!TryGet(root, "messages", out var array))
         {
@@ -73,8 +86,11 @@ internal sealed record ChatRequest(
                 "tool" => ChatRole.Tool,
                 _ => throw Invalid(path + ".role", $"must be one of system, developer, user, assistant, tool (got '{roleText}')"),
             };
-            list.Add(new ChatMessage(role, ParseContent(m, path))
+            var (content, parts) = ParseContent(m, path);
+            list.Add(new ChatMessage(role, content)
             {
+                Parts = parts,
+                Reasoning = role == ChatRole.Assistant ? NullableString(m, "reasoning_content", path) ?? NullableString(m, "reasoning", path) : null,
                 Name = String(m, "name", path + ".name"),
                 ToolCallId = String(m, "tool_call_id", path + ".tool_call_id"),
                 ToolCalls = role == ChatRole.Assistant ? ParseToolCalls(m, path) : null,
@@ -90,16 +106,21 @@ internal sealed record ChatRequest(
         return list;
     }
 
-    private static string? ParseContent(JsonElement message, string path)
+    /// <summary>A string field that may also be null or absent.</summary>
+    private static string? NullableString(JsonElement message, string name, string path) =>
+        TryGet(message, name, out var v) && v.ValueKind == JsonValueKind.Null ? null : String(message, name, $"{path}.{name}");
+
+    /// <summary>The content as one string (parts joined with "\n") and, when it was a list, its text parts.</summary>
+    private static (string? Text, List<string>? Parts) ParseContent(JsonElement message, string path)
     {
-        if (!TryGet(message, "content", out var content))
+        if (!TryGet(message, "content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
-            return null;
+            return (null, null);
         }
 
         if (content.ValueKind == JsonValueKind.String)
         {
-            return content.GetString();
+            return (content.GetString(), null);
         }
 
         if (content.ValueKind != JsonValueKind.Array)
@@ -108,6 +129,7 @@ internal sealed record ChatRequest(
         }
 
         var text = new StringBuilder();
+        var parts = new List<string>();
         var j = 0;
         foreach (var part in content.EnumerateArray())
         {
@@ -128,11 +150,13 @@ internal sealed record ChatRequest(
                 text.Append('\n');
             }
 
-            text.Append(String(part, "text", partPath + ".text") ?? throw Invalid(partPath + ".text", "is required"));
+            var partText = String(part, "text", partPath + ".text") ?? throw Invalid(partPath + ".text", "is required");
+            text.Append(partText);
+            parts.Add(partText);
             j++;
         }
 
-        return text.ToString();
+        return (text.ToString(), parts);
     }
 
     private static List<ChatToolCall>? ParseToolCalls(JsonElement message, string path)
@@ -166,7 +190,7 @@ internal sealed record ChatRequest(
         return list;
     }
 
-    private static List<ToolDefinition> ParseTools(JsonElement root)
+    internal static List<ToolDefinition> ParseTools(JsonElement root)
     {
         var list = new List<ToolDefinition>();
         if (!TryGet(root, "tools", out var tools))
@@ -216,7 +240,7 @@ internal sealed record ChatRequest(
         return list;
     }
 
-    private static (ToolChoiceMode, string?) ParseToolChoice(JsonElement root, List<ToolDefinition> tools)
+    internal static (ToolChoiceMode, string?) ParseToolChoice(JsonElement root, List<ToolDefinition> tools)
     {
         if (!TryGet(root, "tool_choice", out var choice))
         {

@@ -1,0 +1,258 @@
+using SovereignInference.Engine.Errors;
+
+namespace SovereignInference.Engine.Chat;
+
+/// <summary>A message after normalization: content joined to one string, tool-call arguments re-serialized.</summary>
+internal sealed record NormalizedMessage(ChatRole Role, string Content)
+{
+    public IReadOnlyList<ChatToolCall> ToolCalls { get; init; } = [];
+
+    public string? ToolCallId { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Reasoning { get; init; }
+}
+
+/// <summary>A conversation ready to encode: its messages, the system prompt of formats before v7, and whether the reply continues the last (assistant) message.</summary>
+internal sealed record NormalizedConversation(List<NormalizedMessage> Messages, string? SystemPrompt, bool ContinueFinal);
+
+/// <summary>
+/// mistral-common's validator (serving mode) and request normalizer (InstructRequestNormalizer, V7, V13, V15) for
+/// one conversation: system messages joined with "\n\n" into the system prompt before v7 (empty ones skipped),
+/// consecutive messages of one role merged (empty content skipped, parts joined with "\n\n", v15 without a
+/// separator inside a message), tool-call arguments re-serialized as Python's json.dumps(json.loads(…)) (empty:
+/// {}), tool results re-serialized before v7 and put in call order from v13, an empty user message put first
+/// before v7 when the conversation does not start with a user, and a final assistant message continued.
+/// </summary>
+internal static class MistralNormalizer
+{
+    /// <param name="messages">The conversation.</param>
+    /// <param name="version">The format.</param>
+    /// <param name="continueFinal">A final assistant message is continued by the reply (prefill); false ends it with &lt;/s&gt; like any other turn.</param>
+    public static NormalizedConversation Normalize(IReadOnlyList<ChatMessage> messages, MistralTemplateVersion version, bool continueFinal = true)
+    {
+        Validate(messages, version);
+        var v7 = version >= MistralTemplateVersion.V7;
+        var chunkJoin = version == MistralTemplateVersion.V15 ? "" : "\n\n";
+        string? systemPrompt = null;
+        if (!v7)
+        {
+            var prompts = messages.Where(m => m.Role == ChatRole.System).Select(m => Aggregate([m], chunkJoin)).Where(t => t.Length > 0).ToList();
+            systemPrompt = prompts.Count > 0 ? string.Join("\n\n", prompts) : null;
+        }
+
+        var result = new List<NormalizedMessage>();
+        var latestCallIds = new List<string>();
+        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var start = 0; start < messages.Count;)
+        {
+            var role = messages[start].Role;
+            var end = start;
+            while (end < messages.Count && messages[end].Role == role)
+            {
+                end++;
+            }
+
+            var group = messages.Skip(start).Take(end - start).ToList();
+            switch (role)
+            {
+                case ChatRole.System when v7:
+                    result.AddRange(group.Select(m => new NormalizedMessage(ChatRole.System, Aggregate([m], chunkJoin))));
+                    break;
+                case ChatRole.System:
+                    break;
+                case ChatRole.User:
+                    result.Add(new NormalizedMessage(ChatRole.User, Aggregate(group, chunkJoin)));
+                    break;
+                case ChatRole.Assistant:
+                    var calls = group.SelectMany(m => m.ToolCalls ?? []).Select(c => c with { Arguments = NormalizeJson(c.Arguments) }).ToList();
+                    var reasoning = string.Join("\n\n", group.Select(m => m.Reasoning).Where(r => !string.IsNullOrEmpty(r)));
+                    result.Add(new NormalizedMessage(ChatRole.Assistant, Aggregate(group, chunkJoin))
+                    {
+                        ToolCalls = calls,
+                        Reasoning = reasoning.Length > 0 ? reasoning : null,
+                    });
+                    latestCallIds.AddRange(calls.Select(c => ToolCallIds.ToMistralId(c.Id)));
+                    foreach (var call in calls)
+                    {
+                        callNames[ToolCallIds.ToMistralId(call.Id)] = call.Name;
+                    }
+
+                    break;
+                case ChatRole.Tool:
+                    var results = group.Select((m, i) =>
+                    {
+                        var content = Aggregate([m], chunkJoin);
+                        var id = ToolCallIds.ToMistralId(m.ToolCallId ?? "");
+                        return (Order: i, Message: new NormalizedMessage(ChatRole.Tool, v7 ? content : NormalizeJson(content))
+                        {
+                            ToolCallId = m.ToolCallId,
+                            Name = m.Name ?? callNames.GetValueOrDefault(id),
+                        });
+                    }).ToList();
+                    if (version >= MistralTemplateVersion.V13)
+                    {
+                        results = [.. results.OrderBy(r => latestCallIds.IndexOf(ToolCallIds.ToMistralId(r.Message.ToolCallId ?? "")) is var k and >= 0 ? k : int.MaxValue).ThenBy(r => r.Order)];
+                    }
+
+                    result.AddRange(results.Select(r => r.Message));
+                    latestCallIds.Clear();
+                    break;
+            }
+
+            start = end;
+        }
+
+        if (result.Count == 0 || (!v7 && result[0].Role != ChatRole.User))
+        {
+            result.Insert(0, new NormalizedMessage(ChatRole.User, ""));
+        }
+
+        return new NormalizedConversation(result, systemPrompt, continueFinal && result[^1].Role == ChatRole.Assistant);
+    }
+
+    /// <summary>mistral-common's _normalize_json_content: empty → {}, JSON → json.dumps(json.loads(text)), anything else unchanged.</summary>
+    internal static string NormalizeJson(string? text) =>
+        string.IsNullOrEmpty(text) ? "{}" : PythonJson.Normalize(text) ?? text;
+
+    /// <summary>
+    /// _aggregate_content_chunks: the non-empty text of the messages, parts of one message joined with
+    /// <paramref name="chunkJoin"/>, messages with "\n\n".
+    /// </summary>
+    private static string Aggregate(IEnumerable<ChatMessage> messages, string chunkJoin)
+    {
+        var text = new System.Text.StringBuilder();
+        var any = false;
+        foreach (var message in messages)
+        {
+            var newMessage = true;
+            foreach (var part in message.Parts ?? (message.Content is null ? [] : [message.Content]))
+            {
+                if (part.Length == 0)
+                {
+                    continue;
+                }
+
+                if (any)
+                {
+                    text.Append(newMessage ? "\n\n" : chunkJoin);
+                }
+
+                text.Append(part);
+                any = true;
+                newMessage = false;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The checks of mistral-common's validator in serving mode, with messages naming the index.</summary>
+    private static void Validate(IReadOnlyList<ChatMessage> messages, MistralTemplateVersion version)
+    {
+        if (messages.Count == 0)
+        {
+            throw Invalid("messages must contain at least one message");
+        }
+
+        if (messages.Count == 1 && messages[0].Role is not (ChatRole.User or ChatRole.System))
+        {
+            throw Invalid($"a conversation of one message must be a user or system message (it is {Name(messages[0].Role)})");
+        }
+
+        HashSet<string>? openCalls = null;
+        var expectedResults = 0;
+        ChatRole? previous = null;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if ((m.Content?.Contains('\0', StringComparison.Ordinal) ?? false) || (m.Parts?.Any(p => p.Contains('\0', StringComparison.Ordinal)) ?? false))
+            {
+                throw Invalid($"messages[{i}].content contains a NUL character");
+            }
+
+            switch (m.Role)
+            {
+                case ChatRole.User:
+                    if (m.Content is null && m.Parts is null)
+                    {
+                        throw Invalid($"messages[{i}] is a user message without content");
+                    }
+
+                    openCalls = null;
+                    break;
+                case ChatRole.System:
+                    openCalls = null;
+                    break;
+                case ChatRole.Assistant:
+                    if (expectedResults != 0)
+                    {
+                        throw Invalid($"messages[{i}] is an assistant message, but the tool calls before it did not get one tool result each");
+                    }
+
+                    var hasCalls = m.ToolCalls is { Count: > 0 };
+                    var hasContent = !string.IsNullOrEmpty(m.Content) || (m.Parts?.Any(p => p.Length > 0) ?? false);
+                    if (!hasCalls && !hasContent && string.IsNullOrEmpty(m.Reasoning) && i != messages.Count - 1)
+                    {
+                        throw Invalid($"messages[{i}] is an assistant message with neither content nor tool calls");
+                    }
+
+                    if (hasCalls && version == MistralTemplateVersion.V1)
+                    {
+                        throw Invalid($"messages[{i}] has tool calls, but this model's chat format (Mistral v1) has no tool calling");
+                    }
+
+                    if (hasCalls && hasContent && version < MistralTemplateVersion.V7)
+                    {
+                        throw Invalid($"messages[{i}] has both content and tool calls, which this model's chat format (Mistral {version}) cannot express");
+                    }
+
+                    openCalls = hasCalls ? [.. m.ToolCalls!.Select(c => ToolCallIds.ToMistralId(c.Id ?? ""))] : null;
+                    expectedResults = hasCalls ? m.ToolCalls!.Count : 0;
+                    break;
+                case ChatRole.Tool:
+                    if (openCalls is null || previous is not (ChatRole.Assistant or ChatRole.Tool))
+                    {
+                        throw Invalid($"messages[{i}] is a tool message, but it does not follow an assistant message with tool calls");
+                    }
+
+                    if (version == MistralTemplateVersion.V2 && string.IsNullOrEmpty(m.ToolCallId))
+                    {
+                        // v2 names results by function, not by call id.
+                        expectedResults--;
+                        break;
+                    }
+
+                    if (string.IsNullOrEmpty(m.ToolCallId))
+                    {
+                        throw Invalid($"messages[{i}] is a tool message without tool_call_id");
+                    }
+
+                    if (!openCalls.Contains(ToolCallIds.ToMistralId(m.ToolCallId)))
+                    {
+                        throw Invalid($"messages[{i}].tool_call_id '{m.ToolCallId}' answers no tool call of the preceding assistant message");
+                    }
+
+                    expectedResults--;
+                    break;
+            }
+
+            previous = m.Role;
+        }
+
+        if (expectedResults != 0 && messages[^1].Role != ChatRole.Assistant)
+        {
+            throw Invalid("the last assistant message's tool calls did not get one tool result each");
+        }
+
+        if (messages.Count > 1 && messages[^1].Role == ChatRole.System)
+        {
+            throw Invalid("the last message must be a user, tool or assistant message (it is system)");
+        }
+    }
+
+    private static string Name(ChatRole role) => role.ToString().ToLowerInvariant();
+
+    private static EngineException Invalid(string reason) => EngineException.Invalid("messages", reason);
+}
