@@ -48,7 +48,7 @@ public sealed class ChatTemplateTests
             server, "v1/chat/completions", $$"""{"model":"{{name}}","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"temperature":0}""");
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, json.RootElement.ToString());
-        Assert.Equal(" Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.True(json.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > 8);
 
         var (tools, toolsJson) = await OpenAiTestSupport.PostJsonAsync(

@@ -65,6 +65,6 @@ public sealed class MidStreamErrorTests
 
         var (after, json) = await OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"temperature":0}""");
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
-        Assert.Equal(" Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("Hello world!", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
     }
 }
