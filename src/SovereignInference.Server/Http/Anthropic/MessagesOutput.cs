@@ -17,6 +17,7 @@ internal sealed class MessagesOutput(string id, string model, SseWriter? sse)
     private readonly Dictionary<int, int> _callBlocks = [];
     private int _blocks;
     private int? _textBlock;
+    private int? _thinkingBlock;
     private int? _openBlock;
 
     public async Task StartAsync(int inputTokens)
@@ -35,6 +36,19 @@ internal sealed class MessagesOutput(string id, string model, SseWriter? sse)
         if (sse is null)
         {
             return;
+        }
+
+        if (step.Reasoning.Length > 0)
+        {
+            if (_thinkingBlock is null)
+            {
+                await CloseOpenBlockAsync();
+                _thinkingBlock = _blocks++;
+                _openBlock = _thinkingBlock;
+                await EmitAsync("content_block_start", new JsonObject { ["index"] = _thinkingBlock, ["content_block"] = new JsonObject { ["type"] = "thinking", ["thinking"] = "", ["signature"] = "" } });
+            }
+
+            await EmitAsync("content_block_delta", new JsonObject { ["index"] = _thinkingBlock, ["delta"] = new JsonObject { ["type"] = "thinking_delta", ["thinking"] = step.Reasoning } });
         }
 
         if (step.Content.Length > 0)
@@ -95,6 +109,12 @@ internal sealed class MessagesOutput(string id, string model, SseWriter? sse)
         }
 
         var content = new JsonArray();
+        if (choice.Reasoning.Length > 0)
+        {
+            // No signature: the thinking is the local model's own, not a signed Anthropic one.
+            content.Add(new JsonObject { ["type"] = "thinking", ["thinking"] = choice.Reasoning, ["signature"] = "" });
+        }
+
         if (choice.Content.Length > 0 || choice.Calls.Count == 0)
         {
             content.Add(new JsonObject { ["type"] = "text", ["text"] = choice.Content });

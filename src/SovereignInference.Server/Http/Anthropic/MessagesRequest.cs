@@ -96,6 +96,12 @@ internal sealed record MessagesRequest(ChatRequest Chat, bool Thinking)
             };
         }
 
+        if (TryGet(root, "thinking", out _))
+        {
+            // Mapped to the format's reasoning setting (v15 [MODEL_SETTINGS]); formats without one think as trained.
+            chat["reasoning_effort"] = thinking ? "high" : "none";
+        }
+
         using var document = JsonDocument.Parse(chat.ToJsonString());
         try
         {

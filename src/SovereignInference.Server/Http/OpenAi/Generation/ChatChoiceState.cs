@@ -22,8 +22,11 @@ internal sealed class ChatChoiceState(int index, ITokenizer tokenizer, ChatStrea
 
     public UsageInfo? Usage => assembler.Usage;
 
-    /// <summary>The reply's text so far (empty once it turned out to be tool calls).</summary>
-    public string Content => assembler.HasToolCalls ? "" : assembler.Content;
+    /// <summary>The reply's answer text so far (v7+ formats may send text beside tool calls).</summary>
+    public string Content => assembler.Content;
+
+    /// <summary>The reply's thinking ([THINK]…[/THINK]) so far.</summary>
+    public string Reasoning => assembler.Reasoning;
 
     /// <summary>The reply's tool calls (none when it is text).</summary>
     public IReadOnlyList<ChatToolCall> Calls => assembler.HasToolCalls ? assembler.Calls : [];

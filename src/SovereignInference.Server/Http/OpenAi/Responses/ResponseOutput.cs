@@ -18,7 +18,10 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
     private readonly Dictionary<int, (int OutputIndex, string ItemId)> _calls = [];
     private int _sequence;
     private (int OutputIndex, string ItemId)? _message;
+    private (int OutputIndex, string ItemId)? _reasoning;
+    private bool _reasoningClosed;
     private string _text = "";
+    private string _thinking = "";
 
     public string Id => id;
 
@@ -31,6 +34,30 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
     /// <summary>Streams one step of the reply (text, or tool-call deltas).</summary>
     public async Task StepAsync(ChatStep step)
     {
+        if (step.Reasoning.Length > 0 && !_reasoningClosed)
+        {
+            if (_reasoning is null)
+            {
+                _reasoning = (_output.Count, UsageTotals.NewId("rs_"));
+                _output.Add(ReasoningItem(_reasoning.Value.ItemId, ""));
+                await EmitAsync("response.output_item.added", new JsonObject { ["output_index"] = _reasoning.Value.OutputIndex, ["item"] = ReasoningItem(_reasoning.Value.ItemId, null) });
+            }
+
+            _thinking += step.Reasoning;
+            await EmitAsync("response.reasoning_text.delta", new JsonObject
+            {
+                ["item_id"] = _reasoning.Value.ItemId,
+                ["output_index"] = _reasoning.Value.OutputIndex,
+                ["content_index"] = 0,
+                ["delta"] = step.Reasoning,
+            });
+        }
+
+        if (step.Content.Length > 0 || step.ToolCalls.Count > 0)
+        {
+            await CloseReasoningAsync();
+        }
+
         if (step.Content.Length > 0)
         {
             if (_message is null)
@@ -82,6 +109,7 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
         var calls = choice.Calls;
         if (sse is not null)
         {
+            await CloseReasoningAsync();
             if (_message is { } message)
             {
                 await EmitAsync("response.output_text.done", new JsonObject
@@ -118,6 +146,11 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
         }
         else
         {
+            if (choice.Reasoning.Length > 0)
+            {
+                _output.Add(ReasoningItem(UsageTotals.NewId("rs_"), choice.Reasoning));
+            }
+
             if (calls.Count == 0 || choice.Content.Length > 0)
             {
                 _output.Add(MessageItem(UsageTotals.NewId("msg_"), choice.Content, "completed"));
@@ -185,7 +218,7 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
                 ["input_tokens"] = usage.PromptTokens,
                 ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = usage.CachedPromptTokens },
                 ["output_tokens"] = usage.CompletionTokens,
-                ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 },
+                ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 }, // the engine does not count thinking tokens apart
                 ["total_tokens"] = usage.PromptTokens + usage.CompletionTokens,
             },
             ["user"] = chat.User,
@@ -193,6 +226,34 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
         };
         return response;
     }
+
+    private async Task CloseReasoningAsync()
+    {
+        if (_reasoning is not { } reasoning || _reasoningClosed)
+        {
+            return;
+        }
+
+        _reasoningClosed = true;
+        await EmitAsync("response.reasoning_text.done", new JsonObject
+        {
+            ["item_id"] = reasoning.ItemId,
+            ["output_index"] = reasoning.OutputIndex,
+            ["content_index"] = 0,
+            ["text"] = _thinking,
+        });
+        _output[reasoning.OutputIndex] = ReasoningItem(reasoning.ItemId, _thinking);
+        await EmitAsync("response.output_item.done", new JsonObject { ["output_index"] = reasoning.OutputIndex, ["item"] = _output[reasoning.OutputIndex]!.DeepClone() });
+    }
+
+    /// <summary>A reasoning item: the model's thinking as reasoning_text content (no summary is made).</summary>
+    private static JsonObject ReasoningItem(string itemId, string? text) => new()
+    {
+        ["type"] = "reasoning",
+        ["id"] = itemId,
+        ["summary"] = new JsonArray(),
+        ["content"] = text is null ? new JsonArray() : new JsonArray(new JsonObject { ["type"] = "reasoning_text", ["text"] = text }),
+    };
 
     private JsonObject PartEvent(JsonObject part) => new()
     {

@@ -79,6 +79,12 @@ internal sealed record ResponsesRequest(
             chat["logprobs"] = true;
         }
 
+        if (TryGet(root, "reasoning", out var reasoning) && reasoning.ValueKind == JsonValueKind.Object
+            && TryGet(reasoning, "effort", out var effort) && effort.ValueKind != JsonValueKind.Null)
+        {
+            chat["reasoning_effort"] = JsonNode.Parse(effort.GetRawText());
+        }
+
         if (String(root, "user") is { } user)
         {
             chat["user"] = user;
@@ -381,6 +387,7 @@ internal sealed record ResponsesRequest(
     private static string? RenamedParam(string chatParam) => chatParam switch
     {
         "max_tokens" => "max_output_tokens",
+        "reasoning_effort" => "reasoning.effort",
         "response_format" => "text.format",
         var p when p.StartsWith("response_format.json_schema", StringComparison.Ordinal) => "text.format" + p["response_format.json_schema".Length..],
         var p when p.StartsWith("tool_choice.function", StringComparison.Ordinal) => "tool_choice" + p["tool_choice.function".Length..],
