@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Observability;
 
 namespace SovereignInference.Engine.Embedding;
 
@@ -139,7 +140,7 @@ public sealed partial class EmbeddingWorker : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Embedding failed on model {Model}; the request was dropped")]
+    [LoggerMessage(EventId = EngineEventIds.EmbeddingFailed, Level = LogLevel.Error, Message = "Embedding failed on model {Model}; the request was dropped")]
     private static partial void LogEmbedFailed(ILogger logger, Exception exception, string model);
 
     private sealed record Job(int[][] Inputs, CancellationToken CancellationToken)

@@ -131,9 +131,9 @@ public sealed partial class InferenceEngine
         }
     }
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Drain timeout of {Seconds}s reached with {Count} generations in flight; cancelling them")]
+    [LoggerMessage(EventId = EngineEventIds.DrainTimeout, Level = LogLevel.Warning, Message = "Drain timeout of {Seconds}s reached with {Count} generations in flight; cancelling them")]
     private static partial void LogDrainCut(ILogger logger, int count, double seconds);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "A GenerationCompleted or EmbeddingCompleted observer failed")]
+    [LoggerMessage(EventId = EngineEventIds.ObserverFailed, Level = LogLevel.Error, Message = "A GenerationCompleted or EmbeddingCompleted observer failed")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception);
 }

@@ -520,21 +520,21 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         return choice;
     }
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Model {Model} has no chat template; its control tokens say {Format}, which chat uses. Confirm with --chat-template {Model}=NAME|FILE")]
+    [LoggerMessage(EventId = EngineEventIds.ChatTemplateInferred, Level = LogLevel.Warning, Message = "Model {Model} has no chat template; its control tokens say {Format}, which chat uses. Confirm with --chat-template {Model}=NAME|FILE")]
     private static partial void LogInferredChatTemplate(ILogger logger, string model, string format);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
+    [LoggerMessage(EventId = EngineEventIds.ChatDisabled, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
     private static partial void LogNoChatTemplate(ILogger logger, string model, string reason);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Backend: {Description}")]
+    [LoggerMessage(EventId = EngineEventIds.Backend, Level = LogLevel.Information, Message = "Backend: {Description}")]
     private static partial void LogBackend(ILogger logger, string description);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Memory plan for {Model}: {Plan}")]
+    [LoggerMessage(EventId = EngineEventIds.MemoryPlan, Level = LogLevel.Information, Message = "Memory plan for {Model}: {Plan}")]
     private static partial void LogPlan(ILogger logger, string model, MemoryPlan plan);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Model {Model} ready from {Path} ({Architecture}, {Parameters} parameters)")]
+    [LoggerMessage(EventId = EngineEventIds.ModelReady, Level = LogLevel.Information, Message = "Model {Model} ready from {Path} ({Architecture}, {Parameters} parameters)")]
     private static partial void LogModelReady(ILogger logger, string model, string path, string architecture, long parameters);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Model {Model} skipped: {Reason}")]
+    [LoggerMessage(EventId = EngineEventIds.ModelSkipped, Level = LogLevel.Error, Message = "Model {Model} skipped: {Reason}")]
     private static partial void LogModelFailed(ILogger logger, string model, string reason);
 }

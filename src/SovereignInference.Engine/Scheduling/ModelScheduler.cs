@@ -5,6 +5,7 @@ using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
+using SovereignInference.Engine.Observability;
 
 namespace SovereignInference.Engine.Scheduling;
 
@@ -517,9 +518,9 @@ public sealed partial class ModelScheduler : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Decode failed on model {Model} for a batch of {Tokens} tokens; its sequences were dropped")]
+    [LoggerMessage(EventId = EngineEventIds.DecodeFailed, Level = LogLevel.Error, Message = "Decode failed on model {Model} for a batch of {Tokens} tokens; its sequences were dropped")]
     private static partial void LogDecodeFailed(ILogger logger, Exception exception, string model, int tokens);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Grammar constraint failed on model {Model}; the sequence was ended with an error")]
+    [LoggerMessage(EventId = EngineEventIds.GrammarFailed, Level = LogLevel.Warning, Message = "Grammar constraint failed on model {Model}; the sequence was ended with an error")]
     private static partial void LogConstraintFailed(ILogger logger, Exception exception, string model);
 }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Server.Observability;
+using SovereignInference.Engine.Observability;
 
 namespace SovereignInference.Server.Grpc;
 
@@ -107,13 +108,13 @@ internal sealed partial class EngineErrorInterceptor(ILogger<EngineErrorIntercep
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "gRPC {Method} rejected: {Status} {Detail}")]
+    [LoggerMessage(EventId = ServerEventIds.GrpcRejected, Level = LogLevel.Information, Message = "gRPC {Method} rejected: {Status} {Detail}")]
     internal static partial void LogRejected(ILogger logger, string method, StatusCode status, string detail);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "gRPC {Method} ended early: {Status}")]
+    [LoggerMessage(EventId = ServerEventIds.GrpcEndedEarly, Level = LogLevel.Debug, Message = "gRPC {Method} ended early: {Status}")]
     private static partial void LogCancelled(ILogger logger, string method, StatusCode status);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "gRPC {Method} failed in the backend: {Detail}")]
+    [LoggerMessage(EventId = ServerEventIds.GrpcBackendFailure, Level = LogLevel.Error, Message = "gRPC {Method} failed in the backend: {Detail}")]
     private static partial void LogBackendFailure(ILogger logger, string method, string detail);
 }
 

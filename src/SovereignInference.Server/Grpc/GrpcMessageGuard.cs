@@ -265,7 +265,7 @@ internal sealed partial class GrpcMessageGuard
     private static string Printable(string text) =>
         new([.. text.Take(32).Select(c => c is >= ' ' and <= '~' ? c : '?')]);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "gRPC {Method} refused before the handler: {Status} {Detail}")]
+    [LoggerMessage(EventId = ServerEventIds.GrpcMessageRefused, Level = LogLevel.Information, Message = "gRPC {Method} refused before the handler: {Status} {Detail}")]
     private static partial void LogRefused(ILogger logger, string method, StatusCode status, string detail);
 
     private sealed class BufferedBody(PipeReader reader) : IRequestBodyPipeFeature

@@ -151,9 +151,9 @@ internal sealed partial class AuditLog : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Could not write the audit log under {Path}")]
+    [LoggerMessage(EventId = ServerEventIds.AuditWriteFailed, Level = LogLevel.Error, Message = "Could not write the audit log under {Path}")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string path);
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Deleted expired audit file {File}")]
+    [LoggerMessage(EventId = ServerEventIds.AuditFileExpired, Level = LogLevel.Information, Message = "Deleted expired audit file {File}")]
     private static partial void LogDeleted(ILogger logger, string file);
 }

@@ -102,6 +102,6 @@ internal sealed partial class ApiKeyMiddleware(
         return SecurityResponses.Write(context, status, message, type, code);
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Refused {Path}: {Reason}")]
+    [LoggerMessage(EventId = ServerEventIds.AuthRefused, Level = LogLevel.Information, Message = "Refused {Path}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string path, string reason);
 }

@@ -88,7 +88,7 @@ internal sealed partial class RequestOriginGuard(RequestDelegate next, SecurityO
             && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Refused a request by its {Header} header: '{Value}'")]
+    [LoggerMessage(EventId = ServerEventIds.OriginRefused, Level = LogLevel.Information, Message = "Refused a request by its {Header} header: '{Value}'")]
     private static partial void LogRefused(ILogger logger, string header, string value);
 }
 

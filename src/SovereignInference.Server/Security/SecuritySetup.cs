@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.AspNetCore.Server;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Server.Hosting;
+using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Security;
 
@@ -122,9 +123,9 @@ public static partial class SecuritySetup
             || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Authentication is OFF: no API key is configured (Sovereign:ApiKeys / Sovereign:ApiKeyFile); listening on loopback only")]
+    [LoggerMessage(EventId = ServerEventIds.AuthOff, Level = LogLevel.Warning, Message = "Authentication is OFF: no API key is configured (Sovereign:ApiKeys / Sovereign:ApiKeyFile); listening on loopback only")]
     private static partial void LogAuthOff(ILogger logger);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Authentication on: {Count} API keys")]
+    [LoggerMessage(EventId = ServerEventIds.AuthOn, Level = LogLevel.Information, Message = "Authentication on: {Count} API keys")]
     private static partial void LogAuthOn(ILogger logger, int count);
 }

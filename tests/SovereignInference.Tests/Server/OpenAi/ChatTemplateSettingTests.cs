@@ -74,7 +74,7 @@ public sealed class ChatTemplateSettingTests
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("Hello world!", body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("mistral-v3", prompt.RootElement.GetProperty("format").GetString());
-        Assert.Contains(server.Logs.Entries, e => e.EventId == 1006 && e.Message.Contains("mistral-v3", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == SovereignInference.Engine.Observability.EngineEventIds.ChatTemplateInferred && e.Message.Contains("mistral-v3", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class ChatTemplateSettingTests
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("Hello world!", body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == 1005);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == SovereignInference.Engine.Observability.EngineEventIds.ChatDisabled);
     }
 
     [Fact]

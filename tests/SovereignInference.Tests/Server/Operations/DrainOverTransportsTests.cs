@@ -17,7 +17,7 @@ namespace SovereignInference.Tests.Server.Operations;
 /// </summary>
 public sealed class DrainOverTransportsTests
 {
-    private const int DrainCutEventId = 1010;
+    private const int DrainCutEventId = SovereignInference.Engine.Observability.EngineEventIds.DrainTimeout;
 
     [Fact]
     public async Task Streams_in_flight_over_sse_and_grpc_finish_when_they_end_within_the_drain_timeout()
