@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace SovereignInference.Server.Http.OpenApi;
@@ -16,7 +20,15 @@ public static class ApiDocument
     public const string Route = "/openapi.json";
 
     /// <summary>Registers the document generator.</summary>
-    public static IServiceCollection AddSovereignOpenApi(this IServiceCollection services) => services.AddOpenApi(options =>
+    public static IServiceCollection AddSovereignOpenApi(this IServiceCollection services)
+    {
+        // The schemas follow these options: numbers are numbers (the parsers refuse "0.5" for 0.5), not the web default's
+        // number-or-numeric-string. The endpoints write with their own source-generated contexts, so nothing else changes.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
+        return services.AddOpenApi(Configure);
+    }
+
+    private static void Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer((document, _, _) =>
         {
@@ -43,6 +55,8 @@ public static class ApiDocument
             {
                 // Each SSE "data:" line is one chunk of this schema; the stream ends with "data: [DONE]".
                 var chunk = await context.GetOrCreateSchemaAsync(streamed.Chunk, null, cancellationToken);
+                var json = context.ApplicationServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+                AllowNulls(chunk, json.GetTypeInfo(streamed.Chunk), json);
                 context.Document?.AddComponent(streamed.Chunk.Name, chunk);
                 content["text/event-stream"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(streamed.Chunk.Name, context.Document) };
             }
@@ -53,7 +67,70 @@ public static class ApiDocument
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", context.Document)] = [] }];
             }
         });
-    });
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            // A null member is left out (the contracts' WhenWritingNull; an absent request field reads as null), so a
+            // nullable member is required only where the contract writes null explicitly ("refusal": null).
+            if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Object && schema.Properties is { Count: > 0 })
+            {
+                foreach (var property in context.JsonTypeInfo.Properties)
+                {
+                    if (WritesNull(property))
+                    {
+                        schema.Required ??= new HashSet<string>();
+                        schema.Required.Add(property.Name);
+                    }
+                    else if (property.IsGetNullable)
+                    {
+                        schema.Required?.Remove(property.Name);
+                    }
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// Marks the nullable members of an inline schema (from GetOrCreateSchemaAsync, which leaves out what the document's
+    /// own references get: null for a nullable member) as nullable, following the type's members.
+    /// </summary>
+    private static void AllowNulls(IOpenApiSchema schema, JsonTypeInfo type, JsonSerializerOptions json)
+    {
+        if (schema is not OpenApiSchema inline)
+        {
+            return;
+        }
+
+        if (type.Kind == JsonTypeInfoKind.Enumerable && inline.Items is { } items && type.ElementType is { } element)
+        {
+            AllowNulls(items, json.GetTypeInfo(element), json);
+        }
+
+        if (type.Kind != JsonTypeInfoKind.Object || inline.Properties is null)
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            if (!inline.Properties.TryGetValue(property.Name, out var member))
+            {
+                continue;
+            }
+
+            var memberType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            AllowNulls(member, json.GetTypeInfo(memberType), json);
+            if (property.IsGetNullable && member is OpenApiSchema { Type: { } types } typed && !types.HasFlag(JsonSchemaType.Null))
+            {
+                typed.Type = types | JsonSchemaType.Null;
+            }
+        }
+    }
+
+    private static bool WritesNull(JsonPropertyInfo property) =>
+        property.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), inherit: false)
+            .OfType<JsonIgnoreAttribute>().Any(a => a.Condition == JsonIgnoreCondition.Never) == true;
 
     /// <summary>Maps GET /openapi.json.</summary>
     public static IEndpointRouteBuilder MapSovereignOpenApi(this IEndpointRouteBuilder app)

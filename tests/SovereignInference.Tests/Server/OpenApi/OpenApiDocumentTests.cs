@@ -51,12 +51,16 @@ public sealed class OpenApiDocumentTests
         var request = Resolve(document, chat["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Contains("messages", Names(request["properties"]!));
         Assert.Contains("tools", Names(request["properties"]!));
+        Assert.Equal(["messages", "model"], Strings(request["required"]).Order());
+        Assert.DoesNotContain("string", Strings(request["properties"]!["temperature"]!["type"]));
 
         var ok = chat["responses"]!["200"]!["content"]!;
         var response = Resolve(document, ok["application/json"]!["schema"]!);
         Assert.Equal(["choices", "created", "id", "model", "object", "usage"], Names(response["properties"]!).Order());
         var message = Resolve(document, Resolve(document, Resolve(document, response["properties"]!["choices"]!)["items"]!)["properties"]!["message"]!);
         Assert.Contains("refusal", Names(message["properties"]!));
+        // Written as null when empty ("refusal": null, "content": null) versus left out (tool_calls).
+        Assert.Equal(["content", "refusal", "role"], Strings(message["required"]).Order());
         var chunk = Resolve(document, ok["text/event-stream"]!["schema"]!);
         Assert.Contains("delta", Names(Resolve(document, Resolve(document, chunk["properties"]!["choices"]!)["items"]!)["properties"]!));
 
@@ -77,6 +81,58 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
         Assert.Equal("application/json", withKey.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("POST", "/v1/chat/completions", "v1/chat/completions", """{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"logprobs":true,"top_logprobs":2}""", 200)]
+    [InlineData("POST", "/v1/chat/completions", "v1/chat/completions", """{"model":"scripted","messages":[]}""", 400)]
+    [InlineData("POST", "/v1/completions", "v1/completions", """{"model":"scripted","prompt":"[/INST]","logprobs":2}""", 200)]
+    [InlineData("POST", "/v1/embeddings", "v1/embeddings", """{"model":"tiny","input":["a","b"]}""", 200)]
+    [InlineData("GET", "/v1/models", "v1/models", null, 200)]
+    [InlineData("GET", "/v1/models/{id}", "v1/models/tiny", null, 200)]
+    [InlineData("GET", "/v1/models/{id}", "v1/models/nope", null, 404)]
+    [InlineData("POST", "/tokenize", "tokenize", """{"content":"Hello world","with_pieces":false}""", 200)]
+    [InlineData("POST", "/detokenize", "detokenize", """{"tokens":[1,2,3]}""", 200)]
+    [InlineData("POST", "/v1/responses", "v1/responses", """{"model":"scripted","input":"Hi"}""", 200)]
+    [InlineData("GET", "/health/live", "health/live", null, 200)]
+    [InlineData("GET", "/health/ready", "health/ready", null, 200)]
+    public async Task Real_answers_are_valid_against_the_documents_own_schemas(string method, string template, string path, string? body, int status)
+    {
+        var settings = ServerHarness.TinyAndScripted();
+        settings["Embeddings:0"] = "tiny";
+        await using var server = await ServerHarness.StartAsync(settings);
+        var document = JsonNode.Parse(await server.Http.GetStringAsync("openapi.json"))!;
+        var responses = document["paths"]![template]![method.ToLowerInvariant()]!["responses"]!;
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await server.Http.SendAsync(request);
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.Equal(status, (int)response.StatusCode);
+        AssertValid(document, responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)]!["content"]!["application/json"]!["schema"]!, json);
+
+        if (body is not null && status == 200 && responses["200"]!["content"]!["text/event-stream"] is { } stream)
+        {
+            using var streamed = new StringContent(body.TrimEnd()[..^1] + ""","stream":true,"stream_options":{"include_usage":true}}""", System.Text.Encoding.UTF8, "application/json");
+            using var sse = await server.Http.PostAsync(path, streamed);
+            foreach (var chunk in OpenAi.OpenAiTestSupport.ParseSse(await sse.Content.ReadAsStringAsync()))
+            {
+                AssertValid(document, stream["schema"]!, chunk.RootElement.GetRawText());
+            }
+        }
+    }
+
+    /// <summary>Validates <paramref name="json"/> against a schema of the document (OpenAPI 3.1: JSON Schema 2020-12, references into components).</summary>
+    private static void AssertValid(JsonNode document, JsonNode schema, string json)
+    {
+        var root = schema.DeepClone().AsObject();
+        root["components"] = document["components"]!.DeepClone();
+        var errors = SchemaValidation.Errors(Json.Schema.JsonSchema.FromText(root.ToJsonString()), JsonNode.Parse(json));
+        Assert.True(errors.Count == 0, $"{string.Join(Environment.NewLine, errors)}{Environment.NewLine}{json}");
     }
 
     /// <summary>The server's HTTP routes as (method, OpenAPI path template), read from its own endpoint table.</summary>
@@ -126,6 +182,13 @@ public sealed class OpenApiDocumentTests
 
         return schema;
     }
+
+    private static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonArray array => array.Select(n => (string)n!),
+        JsonValue value => [(string)value!],
+        _ => [],
+    };
 
     private static IEnumerable<string> Names(JsonNode properties) => properties.AsObject().Select(p => p.Key);
 }
