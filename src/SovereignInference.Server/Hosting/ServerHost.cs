@@ -6,10 +6,10 @@ using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
-using SovereignInference.Server.Observability;
-using SovereignInference.Server.Security;
 using SovereignInference.Server.Http.OpenAi;
 using SovereignInference.Server.Http.OpenApi;
+using SovereignInference.Server.Observability;
+using SovereignInference.Server.Security;
 
 namespace SovereignInference.Server.Hosting;
 
