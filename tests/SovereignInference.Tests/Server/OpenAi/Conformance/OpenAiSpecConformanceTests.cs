@@ -94,7 +94,8 @@ public sealed class OpenAiSpecConformanceTests
     [Fact]
     public async Task Error_bodies_match_the_spec_on_every_error_path()
     {
-        await using var server = await ServerHarness.StartAsync(TwoKeys());
+        await using var server = await ServerHarness.StartAsync(TwoKeys(("ApiKeys:1:RequestsPerMinute", "1"), ("MaxRequestBodyBytes", "4096")));
+        var tooLarge = """{"model":"scripted","prompt":" """ + new string('x', 8192) + "\"}";
         (HttpMethod Method, string Path, string? Body, string? Key, HttpStatusCode Expected)[] cases =
         [
             (HttpMethod.Post, "v1/chat/completions", """{"model":"scripted","messages":[]}""", null, HttpStatusCode.Unauthorized),
@@ -110,6 +111,9 @@ public sealed class OpenAiSpecConformanceTests
             (HttpMethod.Get, "v1/no/such/route", null, AliceKey, HttpStatusCode.NotFound),
             (HttpMethod.Get, "v1/chat/completions", null, AliceKey, HttpStatusCode.MethodNotAllowed),
             (HttpMethod.Delete, "v1/models", null, AliceKey, HttpStatusCode.MethodNotAllowed),
+            (HttpMethod.Post, "v1/completions", tooLarge, AliceKey, HttpStatusCode.RequestEntityTooLarge),
+            (HttpMethod.Get, "v1/models", null, BobKey, HttpStatusCode.OK),
+            (HttpMethod.Get, "v1/models", null, BobKey, HttpStatusCode.TooManyRequests),
         ];
 
         foreach (var (method, path, body, key, expected) in cases)
@@ -129,7 +133,7 @@ public sealed class OpenAiSpecConformanceTests
             var json = await response.Content.ReadAsStringAsync();
             var what = $"{method} /{path} with key '{key}'";
             Assert.True(expected == response.StatusCode, $"{what}: {(int)response.StatusCode} {json}");
-            AssertValid(Error, json, what);
+            AssertValid(response.IsSuccessStatusCode ? ModelList : Error, json, what);
         }
     }
 
