@@ -51,14 +51,21 @@ public static class ApiDocument
         options.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            var json = context.ApplicationServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            if (metadata.OfType<RequestShape>().FirstOrDefault() is { } request)
+            {
+                var body = await ComponentAsync(context, request.Shape, json, cancellationToken);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = body } },
+                };
+            }
+
             if (metadata.OfType<StreamedAs>().FirstOrDefault() is { } streamed && operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
             {
                 // Each SSE "data:" line is one chunk of this schema; the stream ends with "data: [DONE]".
-                var chunk = await context.GetOrCreateSchemaAsync(streamed.Chunk, null, cancellationToken);
-                var json = context.ApplicationServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-                AllowNulls(chunk, json.GetTypeInfo(streamed.Chunk), json);
-                context.Document?.AddComponent(streamed.Chunk.Name, chunk);
-                content["text/event-stream"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(streamed.Chunk.Name, context.Document) };
+                content["text/event-stream"] = new OpenApiMediaType { Schema = await ComponentAsync(context, streamed.Chunk, json, cancellationToken) };
             }
 
             var anonymous = metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();
@@ -89,6 +96,19 @@ public static class ApiDocument
 
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>A component schema of <paramref name="type"/> (made once per document), referenced.</summary>
+    private static async Task<IOpenApiSchema> ComponentAsync(OpenApiOperationTransformerContext context, Type type, JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        if (context.Document?.Components?.Schemas?.ContainsKey(type.Name) != true)
+        {
+            var schema = await context.GetOrCreateSchemaAsync(type, null, cancellationToken);
+            AllowNulls(schema, json.GetTypeInfo(type), json);
+            context.Document?.AddComponent(type.Name, schema);
+        }
+
+        return new OpenApiSchemaReference(type.Name, context.Document);
     }
 
     /// <summary>

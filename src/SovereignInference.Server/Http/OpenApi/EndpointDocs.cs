@@ -8,9 +8,12 @@ internal static class EndpointDocs
     private const string Json = "application/json";
     private const string EventStream = "text/event-stream";
 
-    /// <summary>A JSON request body of <typeparamref name="TRequest"/>.</summary>
+    /// <summary>
+    /// A JSON request body of <typeparamref name="TRequest"/>. Not Accepts&lt;T&gt;: its content-type metadata would make
+    /// routing answer a non-JSON body with an empty 415 before the endpoint writes its OpenAI error.
+    /// </summary>
     public static RouteHandlerBuilder AcceptsJson<TRequest>(this RouteHandlerBuilder builder)
-        where TRequest : notnull => builder.Accepts<TRequest>(Json);
+        where TRequest : notnull => builder.WithMetadata(new RequestShape(typeof(TRequest)));
 
     /// <summary>200 with <typeparamref name="TResponse"/> as JSON.</summary>
     public static RouteHandlerBuilder AnswersJson<TResponse>(this RouteHandlerBuilder builder) =>
@@ -33,6 +36,9 @@ internal static class EndpointDocs
         return builder;
     }
 }
+
+/// <summary>Endpoint metadata for the OpenAPI document only: the JSON body the endpoint reads is <paramref name="Shape"/>.</summary>
+internal sealed record RequestShape(Type Shape);
 
 /// <summary>Endpoint metadata: with "stream": true the 200 answer is text/event-stream of <paramref name="Chunk"/> JSON events.</summary>
 internal sealed record StreamedAs(Type Chunk);
