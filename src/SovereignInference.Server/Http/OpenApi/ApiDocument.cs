@@ -64,8 +64,8 @@ public static class ApiDocument
 
             if (metadata.OfType<StreamedAs>().FirstOrDefault() is { } streamed && operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
             {
-                // Each SSE "data:" line is one chunk of this schema; the stream ends with "data: [DONE]".
                 content["text/event-stream"] = new OpenApiMediaType { Schema = await ComponentAsync(context, streamed.Chunk, json, cancellationToken) };
+                ok.Description = $"OK. {streamed.Framing}";
             }
 
             var anonymous = metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();

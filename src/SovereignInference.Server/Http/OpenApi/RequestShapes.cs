@@ -132,3 +132,8 @@ internal sealed record ResponseDeletedShape(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("deleted")] bool Deleted);
+
+/// <summary>One event of a streamed Responses API answer; each type adds its own members (delta, item, part, response, …).</summary>
+internal sealed record ResponseStreamEventShape(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("sequence_number")] int SequenceNumber);

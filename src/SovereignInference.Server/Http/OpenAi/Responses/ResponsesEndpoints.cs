@@ -23,7 +23,7 @@ internal static class ResponsesEndpoints
     public static void MapResponsesEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/responses", CreateAsync)
-            .AcceptsJson<ResponsesRequestShape>().AnswersJson<ResponseObjectShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+            .AcceptsJson<ResponsesRequestShape>().AnswersJsonOrEvents<ResponseObjectShape, ResponseStreamEventShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapGet("/v1/responses/{id}", GetAsync)
             .AnswersJson<ResponseObjectShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound);
         app.MapDelete("/v1/responses/{id}", DeleteAsync)
