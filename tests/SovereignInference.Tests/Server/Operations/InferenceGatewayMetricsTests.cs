@@ -1,5 +1,4 @@
 using System.Globalization;
-using SovereignInference.Engine.Requests;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
 
@@ -15,7 +14,7 @@ public sealed class InferenceGatewayMetricsTests
     [Fact]
     public async Task Queued_running_and_kv_gauges_move_with_the_load_and_cache_config_info_names_the_cells()
     {
-        await using var server = await ServerHarness.StartAsync(new Dictionary<string, string?> { ["Parallel"] = "1" });
+        await using var server = await ServerHarness.StartAsync(new Dictionary<string, string?> { ["Parallel"] = "1", ["CtxSize"] = "4096" });
         var scheduler = server.Engine.GetReadyModel("scripted").Scheduler!;
 
         var idle = await ScrapeAsync(server);
@@ -25,11 +24,12 @@ public sealed class InferenceGatewayMetricsTests
         var idleKv = Sample(idle, "sovereign_kv_cache_usage_ratio", ("model", "scripted"));
         Assert.InRange(idleKv, 0.0, 1.0);
 
-        // One slot: the first request runs, the other two wait. Each would loop 400 tokens; they are cancelled once seen.
+        // One slot: the first request runs, the other two wait. Each would stream a 4000-token loop over HTTP; the
+        // clients go away once the gauges were seen.
         using var stop = new CancellationTokenSource();
-        var load = Enumerable.Range(0, 3).Select(i => DrainAsync(server.Engine.GenerateAsync(Loop($"user-{i}", maxTokens: 400, promptLength: 32), stop.Token))).ToList();
+        var prompt = string.Join(',', ScriptedModels.LoopPrompt(32));
+        var load = Enumerable.Range(0, 3).Select(_ => StreamAsync(server, $$"""{"model":"scripted","prompt":[{{prompt}}],"max_tokens":4000,"temperature":0,"stream":true}""", stop.Token)).ToList();
 
-        Assert.True(scheduler.QueuedRequests + scheduler.ActiveSequences >= 2, $"queued {scheduler.QueuedRequests} active {scheduler.ActiveSequences} faulted {load.Count(t => t.IsFaulted)} {load.FirstOrDefault(t => t.IsFaulted)?.Exception}");
         // A sequence just admitted holds no KV cells until its first step: wait for one that has been fed.
         var busy = await PollAsync(server, s =>
             Sample(s, "sovereign_num_requests_running", ("model", "scripted")) >= 1
@@ -39,6 +39,7 @@ public sealed class InferenceGatewayMetricsTests
         Assert.Equal(1, Sample(busy, "sovereign_num_requests_running", ("model", "scripted")));
         Assert.InRange(Sample(busy, "sovereign_num_requests_waiting", ("model", "scripted")), 1, 2);
 
+        // Clients that hang up free their slot and leave the queue.
         await stop.CancelAsync();
         await Task.WhenAll(load);
         var after = await PollAsync(server, s =>
@@ -83,16 +84,18 @@ public sealed class InferenceGatewayMetricsTests
         }
     }
 
-    private static async Task DrainAsync(IAsyncEnumerable<GenerationUpdate> generation)
+    /// <summary>Reads a streamed completion until it ends or <paramref name="stop"/> aborts the connection.</summary>
+    private static async Task StreamAsync(ServerHarness server, string body, CancellationToken stop)
     {
         try
         {
-            await foreach (var update in generation)
-            {
-                _ = update;
-            }
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(stop));
+            await using var stream = await response.Content.ReadAsStreamAsync(stop);
+            await stream.CopyToAsync(Stream.Null, stop);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
     }
