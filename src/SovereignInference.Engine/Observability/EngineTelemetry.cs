@@ -46,6 +46,7 @@ public sealed class EngineTelemetry : IDisposable
         Meter.CreateObservableGauge("sovereign.num_requests_waiting", () => PerModel(models(), s => s.QueuedRequests), "{request}", "Requests waiting for a slot (queue depth).");
         Meter.CreateObservableGauge("sovereign.num_requests_running", () => PerModel(models(), s => s.ActiveSequences), "{request}", "Sequences holding a slot.");
         Meter.CreateObservableGauge("sovereign.kv_cache_usage", () => PerModel(models(), s => s.KvCellsCapacity == 0 ? 0 : (double)s.KvCellsUsed / s.KvCellsCapacity), "1", "Fraction of KV cells in use (1 = full), including cached prefixes.");
+        Meter.CreateObservableGauge("sovereign.cache_config_info", () => CacheConfig(models()), null, "Always 1; the labels describe the KV cache: block_size (tokens per block) and num_gpu_blocks (blocks). llama.cpp keeps one KV cell per token, so a block is one cell and num_gpu_blocks is the cell count of the model's contexts (on the CPU as on a GPU).");
     }
 
     /// <summary>The meter every instrument of this engine belongs to.</summary>
@@ -106,6 +107,25 @@ public sealed class EngineTelemetry : IDisposable
     }
 
     public void Dispose() => Meter.Dispose();
+
+    /// <summary>
+    /// The KV cache's shape as the Kubernetes inference gateway's endpoint picker reads it (vLLM's cache_config_info):
+    /// llama.cpp allocates KV per token cell, not in pages, so block_size is 1 and num_gpu_blocks the cells of all slots.
+    /// </summary>
+    private static IEnumerable<Measurement<int>> CacheConfig(IEnumerable<ModelEntry> models)
+    {
+        foreach (var model in models)
+        {
+            if (model.Scheduler is { } scheduler)
+            {
+                yield return new Measurement<int>(
+                    1,
+                    new KeyValuePair<string, object?>("model", model.Id),
+                    new KeyValuePair<string, object?>("block_size", "1"),
+                    new KeyValuePair<string, object?>("num_gpu_blocks", scheduler.KvCellsCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+    }
 
     private static IEnumerable<Measurement<T>> PerModel<T>(IEnumerable<ModelEntry> models, Func<ModelScheduler, T> read)
         where T : struct

@@ -6,9 +6,10 @@ using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
+using SovereignInference.Server.Http.OpenAi;
+using SovereignInference.Server.Http.OpenApi;
 using SovereignInference.Server.Observability;
 using SovereignInference.Server.Security;
-using SovereignInference.Server.Http.OpenAi;
 
 namespace SovereignInference.Server.Hosting;
 
@@ -55,6 +56,7 @@ public static class ServerHost
         builder.AddSovereignSecurity(engineOptions, serverOptions);
         builder.AddSovereignObservability();
         builder.Services.AddOpenAiApi();
+        builder.Services.AddSovereignOpenApi();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -68,6 +70,7 @@ public static class ServerHost
         app.UseSovereignObservability();
         app.MapHealthEndpoints();
         app.MapOpenAiEndpoints();
+        app.MapSovereignOpenApi();
         app.MapSovereignGrpc();
         return app;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SovereignInference.Engine.Hosting;
 
 namespace SovereignInference.Server.Http;
@@ -8,15 +9,28 @@ internal static class HealthEndpoints
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         // Open like probes must be: the key check skips endpoints marked AllowAnonymous.
-        app.MapGet("/health/live", () => Results.Json(new { status = "live" })).AllowAnonymous();
+        app.MapGet("/health/live", () => Results.Json(new LiveStatus("live")))
+            .Produces<LiveStatus>().AllowAnonymous();
         app.MapGet("/health/ready", (InferenceEngine engine) =>
         {
-            var body = new
-            {
-                status = engine.IsReady ? "ready" : engine.IsDraining ? "draining" : engine.IsLoadingComplete ? "no model serving" : "loading",
-                models = engine.Models.Select(m => new { id = m.Id, state = m.State.ToString().ToLowerInvariant(), error = m.Error }),
-            };
+            var body = new ReadyStatus(
+                engine.IsReady ? "ready" : engine.IsDraining ? "draining" : engine.IsLoadingComplete ? "no model serving" : "loading",
+                [.. engine.Models.Select(m => new ModelReadiness(m.Id, m.State.ToString().ToLowerInvariant(), m.Error))]);
             return Results.Json(body, statusCode: engine.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).AllowAnonymous();
+        }).Produces<ReadyStatus>().Produces<ReadyStatus>(StatusCodes.Status503ServiceUnavailable).AllowAnonymous();
     }
 }
+
+/// <summary>/health/live body.</summary>
+internal sealed record LiveStatus([property: JsonPropertyName("status")] string Status);
+
+/// <summary>/health/ready body: "ready", "draining", "no model serving" or "loading", and each model's state.</summary>
+internal sealed record ReadyStatus(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelReadiness> Models);
+
+/// <summary>One model's state (loading, ready, failed, …) and its load error.</summary>
+internal sealed record ModelReadiness(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("error")] string? Error);

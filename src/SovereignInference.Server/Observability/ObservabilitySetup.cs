@@ -78,7 +78,8 @@ public static class ObservabilitySetup
     {
         ArgumentNullException.ThrowIfNull(app);
         var engine = app.Services.GetRequiredService<InferenceEngine>();
-        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        // Created now, not at the first scrape: its listener must see every measurement from the start.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
         var audit = app.Services.GetRequiredService<AuditLog>();
         if (audit.IsEnabled)
         {
@@ -86,10 +87,14 @@ public static class ObservabilitySetup
             engine.GenerationCompleted += audit.Write;
         }
 
-        app.MapGet("/metrics", async context =>
-        {
-            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await exporter.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-        });
+        app.MapGet("/metrics", ServeMetricsAsync)
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithDescription("Prometheus text exposition (version 0.0.4) of the engine's and the server's metrics.");
+    }
+
+    private static async Task ServeMetricsAsync(HttpContext context, PrometheusExporter exporter)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await exporter.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
     }
 }

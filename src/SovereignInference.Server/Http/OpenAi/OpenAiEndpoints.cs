@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Diagnostics;
+using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Endpoints;
 using SovereignInference.Server.Http.Anthropic;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Http.OpenAi.Responses;
+using SovereignInference.Server.Http.OpenApi;
 
 namespace SovereignInference.Server.Http.OpenAi;
 
@@ -45,13 +47,20 @@ public static class OpenAiEndpoints
         // A route that matched nothing (404) or not with this method (405) answers an OpenAI error, never an empty body.
         app.UseStatusCodePages(context => RouteErrors.WriteAsync(context.HttpContext));
 
-        app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync);
-        app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
-        app.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync);
-        app.MapGet("/v1/models", ModelsEndpoints.List);
-        app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
-        app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
-        app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+            .AcceptsJson<ChatCompletionRequestShape>().AnswersJsonOrStream<ChatCompletionResponse, ChatCompletionChunk>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync)
+            .AcceptsJson<CompletionRequestShape>().AnswersJsonOrStream<CompletionResponse, CompletionResponse>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        app.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .AcceptsJson<EmbeddingsRequestShape>().AnswersJson<EmbeddingListResponse<float[]>>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        app.MapGet("/v1/models", ModelsEndpoints.List)
+            .AnswersJson<ModelListDto>().AnswersOpenAiErrors();
+        app.MapGet("/v1/models/{id}", ModelsEndpoints.Get)
+            .AnswersJson<ModelDto>().AnswersOpenAiErrors(StatusCodes.Status404NotFound);
+        app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync)
+            .AcceptsJson<TokenizeRequestShape>().AnswersJson<TokenizeResponse>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync)
+            .AcceptsJson<DetokenizeRequestShape>().AnswersJson<DetokenizeResponse>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapPost("/apply-template", ApplyTemplateEndpoint.HandleAsync);
         app.MapResponsesEndpoints();
         app.MapMessagesEndpoints();

@@ -7,6 +7,7 @@ using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;
 using SovereignInference.Server.Http.OpenAi.Validation;
+using SovereignInference.Server.Http.OpenApi;
 using SovereignInference.Server.Security;
 using static SovereignInference.Server.Http.OpenAi.Validation.JsonFields;
 
@@ -21,9 +22,12 @@ internal static class ResponsesEndpoints
 {
     public static void MapResponsesEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/responses", CreateAsync);
-        app.MapGet("/v1/responses/{id}", GetAsync);
-        app.MapDelete("/v1/responses/{id}", DeleteAsync);
+        app.MapPost("/v1/responses", CreateAsync)
+            .AcceptsJson<ResponsesRequestShape>().AnswersJsonOrEvents<ResponseObjectShape, ResponseStreamEventShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
+        app.MapGet("/v1/responses/{id}", GetAsync)
+            .AnswersJson<ResponseObjectShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound);
+        app.MapDelete("/v1/responses/{id}", DeleteAsync)
+            .AnswersJson<ResponseDeletedShape>().AnswersOpenAiErrors(StatusCodes.Status404NotFound);
     }
 
     private static Task CreateAsync(HttpContext context, InferenceEngine engine, ResponseStore store) => OpenAiCall.RunAsync(context, async () =>
