@@ -122,6 +122,25 @@ public sealed class TekkenVocabularyTests : IAsyncLifetime
         Assert.DoesNotContain("[ARGS]", _references["v7"].Specials.Keys);
     }
 
+    [Fact]
+    public void The_gguf_has_the_converters_tekken_metadata_and_passes_the_validator()
+    {
+        var path = TestModels.Random(RandomModelSpec.Tiny with { Name = "sovereign-tekken-v13", TokenizerFile = VocabularyFile("v13"), ChatTemplate = ChatTemplateTexts.Resolve("mistral-v13")!.Value.Template }).Path;
+
+        var file = GgufReader.ReadModel(path); // runs GgufModelValidator
+
+        Assert.Equal("gpt2", file.GetString("tokenizer.ggml.model"));
+        Assert.Equal("tekken", file.GetString("tokenizer.ggml.pre"));
+        var tokens = file.Get("tokenizer.ggml.tokens")!.AsArray<string>();
+        var types = file.Get("tokenizer.ggml.token_type")!.AsArray<int>();
+        Assert.Equal(1000 + 32, tokens.ToList().IndexOf("Ġ")); // inner rank 32, the space byte, offset by the 1000 special tokens
+        Assert.Equal("[INST]", tokens[3]);
+        Assert.All(types.Take(1000), t => Assert.Equal((int)TokenType.Control, t));
+        Assert.All(types.Skip(1000), t => Assert.Equal((int)TokenType.Normal, t));
+        Assert.NotEmpty(file.Get("tokenizer.ggml.merges")!.AsArray<string>());
+        Assert.Equal(11, file.GetInt64("tokenizer.ggml.padding_token_id"));
+    }
+
     [Theory]
     [InlineData("v7")]
     [InlineData("v11")]
@@ -146,7 +165,9 @@ public sealed class TekkenVocabularyTests : IAsyncLifetime
         foreach (var version in Versions.Keys)
         {
             var tokenizer = _server.Engine.GetReadyModel(version).Tokenizer!;
-            Assert.Equal(_references[version].Encode(text), tokenizer.Tokenize(text, addBos: false, parseSpecial: false));
+            var expected = _references[version].Encode(text);
+            Assert.Equal(expected, tokenizer.Tokenize(text, addBos: false, parseSpecial: false));
+            Assert.True(expected.Length < Encoding.UTF8.GetByteCount(text), "the learned merges should shorten the text");
         }
     }
 
