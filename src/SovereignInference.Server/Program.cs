@@ -4,6 +4,7 @@ using SovereignInference.Server.Cli;
 var root = new RootCommand("sovereign: a self-hosted inference server for open-weight Mistral models (GGUF, llama.cpp).");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
+root.Subcommands.Add(MakeTekkenCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(BenchEngineCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

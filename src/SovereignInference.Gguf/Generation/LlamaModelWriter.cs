@@ -1,6 +1,6 @@
 namespace SovereignInference.Gguf;
 
-/// <summary>Writes a complete llama-architecture GGUF file: hyper-parameters, SPM tokenizer, tensors.</summary>
+/// <summary>Writes a complete llama-architecture GGUF file: hyper-parameters, SentencePiece or Tekken tokenizer, tensors.</summary>
 internal static class LlamaModelWriter
 {
     private const int ChunkValues = 1 << 16;
@@ -67,17 +67,41 @@ internal static class LlamaModelWriter
             .AddMetadata("llama.attention.head_count_kv", U32(shape.HeadCountKv))
             .AddMetadata("llama.attention.layer_norm_rms_epsilon", GgufValue.FromFloat32(shape.RmsEpsilon))
             .AddMetadata("llama.rope.freq_base", GgufValue.FromFloat32(shape.RopeFreqBase))
-            .AddMetadata("llama.vocab_size", U32(vocab.Count))
-            .AddMetadata("tokenizer.ggml.model", GgufValue.FromString("llama"))
-            .AddMetadata("tokenizer.ggml.tokens", GgufValue.FromStringArray(vocab.Tokens.Select(t => t.Text)))
-            .AddMetadata("tokenizer.ggml.scores", GgufValue.FromFloat32Array(vocab.Tokens.Select(t => t.Score).ToArray()))
-            .AddMetadata("tokenizer.ggml.token_type", GgufValue.FromInt32Array(vocab.Tokens.Select(t => (int)t.Type).ToArray()))
-            .AddMetadata("tokenizer.ggml.bos_token_id", U32(TestVocabulary.BosId))
-            .AddMetadata("tokenizer.ggml.eos_token_id", U32(TestVocabulary.EosId))
-            .AddMetadata("tokenizer.ggml.unknown_token_id", U32(TestVocabulary.UnknownId))
-            .AddMetadata("tokenizer.ggml.add_bos_token", GgufValue.FromBool(true))
-            .AddMetadata("tokenizer.ggml.add_eos_token", GgufValue.FromBool(false))
-            .AddMetadata("tokenizer.ggml.add_space_prefix", GgufValue.FromBool(true));
+            .AddMetadata("llama.vocab_size", U32(vocab.Count));
+        if (vocab.Merges is { } merges)
+        {
+            // As llama.cpp's converter writes a Mistral Tekken vocabulary (gguf-py MistralVocab).
+            w.AddMetadata("tokenizer.ggml.model", GgufValue.FromString("gpt2"))
+                .AddMetadata("tokenizer.ggml.pre", GgufValue.FromString("tekken"))
+                .AddMetadata("tokenizer.ggml.tokens", GgufValue.FromStringArray(vocab.Tokens.Select(t => t.Text)))
+                .AddMetadata("tokenizer.ggml.scores", GgufValue.FromFloat32Array(vocab.Tokens.Select(t => t.Score).ToArray()))
+                .AddMetadata("tokenizer.ggml.token_type", GgufValue.FromInt32Array(vocab.Tokens.Select(t => (int)t.Type).ToArray()))
+                .AddMetadata("tokenizer.ggml.merges", GgufValue.FromStringArray(merges))
+                .AddMetadata("tokenizer.ggml.bos_token_id", U32(TestVocabulary.BosId))
+                .AddMetadata("tokenizer.ggml.eos_token_id", U32(TestVocabulary.EosId))
+                .AddMetadata("tokenizer.ggml.unknown_token_id", U32(TestVocabulary.UnknownId));
+            if (vocab.TryGetId("<pad>", out var pad))
+            {
+                w.AddMetadata("tokenizer.ggml.padding_token_id", U32(pad));
+            }
+
+            w.AddMetadata("tokenizer.ggml.add_bos_token", GgufValue.FromBool(true))
+                .AddMetadata("tokenizer.ggml.add_eos_token", GgufValue.FromBool(false));
+        }
+        else
+        {
+            w.AddMetadata("tokenizer.ggml.model", GgufValue.FromString("llama"))
+                .AddMetadata("tokenizer.ggml.tokens", GgufValue.FromStringArray(vocab.Tokens.Select(t => t.Text)))
+                .AddMetadata("tokenizer.ggml.scores", GgufValue.FromFloat32Array(vocab.Tokens.Select(t => t.Score).ToArray()))
+                .AddMetadata("tokenizer.ggml.token_type", GgufValue.FromInt32Array(vocab.Tokens.Select(t => (int)t.Type).ToArray()))
+                .AddMetadata("tokenizer.ggml.bos_token_id", U32(TestVocabulary.BosId))
+                .AddMetadata("tokenizer.ggml.eos_token_id", U32(TestVocabulary.EosId))
+                .AddMetadata("tokenizer.ggml.unknown_token_id", U32(TestVocabulary.UnknownId))
+                .AddMetadata("tokenizer.ggml.add_bos_token", GgufValue.FromBool(true))
+                .AddMetadata("tokenizer.ggml.add_eos_token", GgufValue.FromBool(false))
+                .AddMetadata("tokenizer.ggml.add_space_prefix", GgufValue.FromBool(true));
+        }
+
         if (chatTemplate is not null)
         {
             w.AddMetadata("tokenizer.chat_template", GgufValue.FromString(chatTemplate));

@@ -9,7 +9,7 @@ public sealed record RandomModelSpec
     public string Name { get; init; } = "sovereign-random";
     /// <summary>Extra vocabulary pieces (SentencePiece text, U+2581 for a leading space).</summary>
     public IReadOnlyList<string> ExtraPieces { get; init; } = [];
-    /// <summary>A SentencePiece model file whose vocabulary replaces the generated one (e.g. Mistral's tokenizer.model.v3).</summary>
+    /// <summary>A tokenizer file whose vocabulary replaces the generated one: a SentencePiece model (e.g. Mistral's tokenizer.model.v3) or a Tekken vocabulary (*.json, mistral-common's tekken.json format).</summary>
     public string? TokenizerFile { get; init; }
     /// <summary>Additional control tokens (e.g. "[ARGS]"), added after all pieces so other ids stay put.</summary>
     public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];

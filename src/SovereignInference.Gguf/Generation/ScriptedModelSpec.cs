@@ -28,6 +28,11 @@ public sealed record ScriptedModelSpec
     public IReadOnlyList<string> ExtraPieces { get; init; } = [];
     /// <summary>Additional control tokens (e.g. "[THINK]", "[ARGS]"), added after all pieces so other ids stay put.</summary>
     public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
+    /// <summary>
+    /// A tokenizer file (tekken.json or SentencePiece tokenizer.model) whose vocabulary replaces the generated one; then
+    /// every piece of <see cref="Transitions"/> must already be a token of it (Tekken pieces in GPT-2 byte-level form, e.g. "ĠHello").
+    /// </summary>
+    public string? TokenizerFile { get; init; }
     /// <summary><c>general.name</c>.</summary>
     public string Name { get; init; } = "sovereign-scripted";
     /// <summary>Embedded chat template; defaults to Mistral v3, null omits it.</summary>

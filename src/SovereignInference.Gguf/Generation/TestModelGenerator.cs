@@ -84,7 +84,19 @@ public static class TestModelGenerator
     internal static GeneratedModel PlanRandom(string path, RandomModelSpec spec)
     {
         spec.Shape.Validate();
-        return new GeneratedModel(path, spec.TokenizerFile is { } tokenizer ? SentencePieceModel.Read(tokenizer) : VocabularyBuilder.Build(spec.ExtraPieces, spec.ExtraControlTokens), spec.Shape, null);
+        return new GeneratedModel(path, spec.TokenizerFile is { } tokenizer ? ReadTokenizer(tokenizer) : VocabularyBuilder.Build(spec.ExtraPieces, spec.ExtraControlTokens), spec.Shape, null);
+    }
+
+    /// <summary>
+    /// Reads a tokenizer file into a vocabulary: a Tekken vocabulary (mistral-common's tekken.json, by the .json
+    /// extension) or a SentencePiece model.
+    /// </summary>
+    public static TestVocabulary ReadTokenizer(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? TekkenVocabulary.Read(path).ToGgufVocabulary()
+            : SentencePieceModel.Read(path);
     }
 
     /// <summary>Describes a scripted model without writing it: vocabulary, shape, next-token table, output weight.</summary>
@@ -93,7 +105,9 @@ public static class TestModelGenerator
         var pieces = spec.ExtraPieces
             .Concat(spec.Transitions.SelectMany(t => new[] { t.From, t.To }))
             .Append(spec.DefaultNext);
-        var vocab = VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p) && !spec.ExtraControlTokens.Contains(p)), spec.ExtraControlTokens);
+        var vocab = spec.TokenizerFile is { } tokenizer
+            ? ReadTokenizer(tokenizer)
+            : VocabularyBuilder.Build(pieces.Where(p => !IsReserved(p) && !spec.ExtraControlTokens.Contains(p)), spec.ExtraControlTokens);
         var next = new int[vocab.Count];
         Array.Fill(next, vocab.IdOf(spec.DefaultNext));
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -49,7 +49,8 @@ public static class TestModels
             spec.DefaultNext, string.Join('\u0001', spec.ExtraPieces), spec.ChatTemplate ?? "\u0000",
             spec.ContextLength.ToString(CultureInfo.InvariantCulture), spec.TensorType.ToString(),
             spec.NextTokenLogit.ToString("R", CultureInfo.InvariantCulture)
-                + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : ""));
+                + (spec.ExtraControlTokens.Count > 0 ? "\u0004" + string.Join('\u0001', spec.ExtraControlTokens) : "")
+                + (spec.TokenizerFile is { } file ? "\u0005" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))) : ""));
         return GetOrCreate(key, path =>
         {
             var (model, _, _) = TestModelGenerator.PlanScripted(path, spec);

@@ -22,11 +22,21 @@ public sealed class TestVocabulary
 
     private readonly Dictionary<string, int> _ids;
 
-    internal TestVocabulary(IReadOnlyList<VocabularyToken> tokens)
+    internal TestVocabulary(IReadOnlyList<VocabularyToken> tokens, IReadOnlyList<string>? merges = null)
     {
         Tokens = tokens;
+        Merges = merges;
         _ids = tokens.ToDictionary(t => t.Text, t => t.Id, StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// Byte-level BPE merges ("left right") for a Tekken vocabulary (GGUF tokenizer "gpt2", pre "tekken", token text
+    /// in GPT-2's byte-to-unicode form); null for a SentencePiece vocabulary.
+    /// </summary>
+    public IReadOnlyList<string>? Merges { get; }
+
+    /// <summary>Whether this is a Tekken (byte-level BPE) vocabulary.</summary>
+    public bool IsTekken => Merges is not null;
 
     /// <summary>All tokens, indexed by id.</summary>
     public IReadOnlyList<VocabularyToken> Tokens { get; }
@@ -63,6 +73,9 @@ public sealed class TestVocabulary
             {
                 case TokenType.Byte:
                     bytes.Add(Convert.ToByte(t.Text[3..5], 16));
+                    break;
+                case TokenType.Normal or TokenType.UserDefined when IsTekken:
+                    bytes.AddRange(ByteLevel.Decode(t.Text));
                     break;
                 case TokenType.Normal or TokenType.UserDefined:
                     bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(t.Text.Replace(SpaceMarker, ' ')));

@@ -11,7 +11,7 @@ internal static class MakeModelCommand
     {
         var output = new Option<string>("--out") { Description = "File to write (*.gguf).", Required = true };
         var preset = new Option<string>("--preset") { Description = "tiny (fast tests), bench100m (~100M parameters, benchmarks), demo (scripted greeting) or tools (scripted: calls get_weather, then answers the result).", DefaultValueFactory = _ => "tiny" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "A SentencePiece tokenizer.model (e.g. a Mistral model's) whose vocabulary the random model takes." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "A tokenizer whose vocabulary the random model takes: a SentencePiece tokenizer.model (e.g. a Mistral model's) or a Tekken vocabulary *.json (mistral-common's tekken.json format, e.g. from `sovereign make-tekken`)." };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "Chat template to embed: " + string.Join(", ", ChatTemplateTexts.Names) + ", or a Jinja file. Mistral names add the control tokens they need to a generated vocabulary." };
         var type = new Option<string?>("--type") { Description = "Weight type: f32, f16 or q8_0 (default f16)." };
         var layers = new Option<int?>("--layers") { Description = "Override the preset's layer count." };
@@ -54,11 +54,6 @@ internal static class MakeModelCommand
             if (tokenizerFile is not null && !File.Exists(tokenizerFile))
             {
                 throw new ArgumentException($"--tokenizer: no such file '{tokenizerFile}'");
-            }
-
-            if (tokenizerFile is not null && tokenizerFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ArgumentException("--tokenizer: Tekken (tekken.json) vocabularies are not supported yet; give a SentencePiece tokenizer.model");
             }
 
             var scripted = presetName.ToUpperInvariant() switch
