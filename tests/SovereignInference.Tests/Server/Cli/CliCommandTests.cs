@@ -14,7 +14,24 @@ public sealed class CliCommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private static (int ExitCode, string Out, string Error) Invoke(params string[] args) =>
-        CommandLineRunner.InvokeAsync([MakeModelCommand.Create(), ModelsCommand.Create()], args).GetAwaiter().GetResult();
+        CommandLineRunner.InvokeAsync([MakeModelCommand.Create(), ModelsCommand.Create(), MakeTekkenCommand.Create()], args).GetAwaiter().GetResult();
+
+    [Fact]
+    public void Make_tekken_writes_a_vocabulary_that_make_model_turns_into_a_valid_tekken_gguf()
+    {
+        var vocabulary = _dir.File("tekken.json");
+        Assert.Equal(0, Invoke("make-tekken", "--out", vocabulary, "--version", "v13").ExitCode);
+        var path = _dir.File("tekken.gguf");
+
+        Assert.Equal(0, Invoke("make-model", "--out", path, "--tokenizer", vocabulary, "--chat-template", "mistral-v13").ExitCode);
+
+        var file = GgufReader.ReadModel(path);
+        Assert.Equal("tekken", file.GetString("tokenizer.ggml.pre"));
+        Assert.Equal("gpt2", file.GetString("tokenizer.ggml.model"));
+        var inspected = Invoke("models", "inspect", path);
+        Assert.Equal(0, inspected.ExitCode);
+        Assert.Contains("mistral-v13", SovereignInference.Engine.Chat.ChatTemplates.NameOf(SovereignInference.Engine.Chat.ChatTemplateDetector.Detect(GgufModelInfo.Read(path).ChatTemplate, GgufModelInfo.Read(path).VocabType)!.Value), StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("mistral-v11", "[ARGS]")]
