@@ -31,14 +31,8 @@ internal static class MessagesEndpoints
             request = MessagesRequest.Parse(document.RootElement);
         }
 
-        var common = request.Chat.Common with { User = RequestIdentity.UserFor(context, request.Chat.Common.User) };
-        var model = engine.GetReadyModel(common.Model);
-        var turn = ChatTurn.Prepare(model, request.Chat.Messages, request.Chat.Tools, request.Chat.ToolChoice, request.Chat.ToolName);
-        var choice = new ChatChoiceState(0, model.Tokenizer!, turn.NewAssembler(), logprobs: false);
-        await using var streams = await ChoiceStreams.StartAsync(
-            engine,
-            [turn.ToRequest(common.ToRequest(0, null, null) with { Grammar = request.Chat.Grammar })],
-            context.RequestAborted);
+        await using var call = await ChatCall.StartAsync(context, engine, request.Chat);
+        var (common, choice, streams, turn) = (call.Common, call.Choices[0], call.Streams, call.Turn);
 
         SseWriter? sse = null;
         if (common.Stream)
@@ -77,7 +71,7 @@ internal static class MessagesEndpoints
         }
 
         var model = engine.GetReadyModel(request.Chat.Common.Model);
-        var turn = ChatTurn.Prepare(model, request.Chat.Messages, request.Chat.Tools, request.Chat.ToolChoice, request.Chat.ToolName);
+        var turn = ChatTurn.Prepare(model, request.Chat.Messages, request.Chat.Tools, request.Chat.ToolChoice, request.Chat.ToolName, request.Chat.ReasoningEffort);
         await Results.Text(new JsonObject { ["input_tokens"] = turn.PromptTokens.Count }.ToJsonString(), "application/json").ExecuteAsync(context);
     });
 }

@@ -102,15 +102,7 @@ internal sealed record MessagesRequest(ChatRequest Chat, bool Thinking)
             chat["reasoning_effort"] = thinking ? "high" : "none";
         }
 
-        using var document = JsonDocument.Parse(chat.ToJsonString());
-        try
-        {
-            return new MessagesRequest(ChatRequest.Parse(document.RootElement), thinking);
-        }
-        catch (EngineException ex) when (ex.Param is { } param && RenamedParam(param) is { } renamed)
-        {
-            throw new EngineException(ex.Code, ex.Message.Replace($"'{param}'", $"'{renamed}'", StringComparison.Ordinal), renamed);
-        }
+        return new MessagesRequest(TranslatedChatBody.Parse(chat, RenamedParam), thinking);
     }
 
     private static string SystemText(JsonElement system)
@@ -250,45 +242,27 @@ internal sealed record MessagesRequest(ChatRequest Chat, bool Thinking)
                 : throw JsonFields.Unsupported($"{path}.content[{k}]", "only text blocks are accepted in tool results")));
     }
 
-    private static JsonArray MapTools(JsonElement tools)
+    private static JsonArray MapTools(JsonElement tools) => TranslatedChatBody.Tools(tools, static (tool, path) =>
     {
-        if (tools.ValueKind != JsonValueKind.Array)
+        if (String(tool, "type", path + ".type") is { } type && type != "custom")
         {
-            throw Invalid("tools", "must be an array of tools");
+            throw JsonFields.Unsupported(path + ".type", $"only custom (client) tools are available (got '{type}')");
         }
 
-        var mapped = new JsonArray();
-        var i = 0;
-        foreach (var tool in tools.EnumerateArray())
+        var function = new JsonObject { ["name"] = String(tool, "name", path + ".name") ?? throw Invalid(path + ".name", "is required") };
+        if (String(tool, "description", path + ".description") is { } description)
         {
-            var path = $"tools[{i++}]";
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid(path, "must be an object");
-            }
-
-            if (String(tool, "type", path + ".type") is { } type && type != "custom")
-            {
-                throw JsonFields.Unsupported(path + ".type", $"only custom (client) tools are available (got '{type}')");
-            }
-
-            var function = new JsonObject { ["name"] = String(tool, "name", path + ".name") ?? throw Invalid(path + ".name", "is required") };
-            if (String(tool, "description", path + ".description") is { } description)
-            {
-                function["description"] = description;
-            }
-
-            if (!TryGet(tool, "input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid(path + ".input_schema", "is required and must be a JSON Schema object");
-            }
-
-            function["parameters"] = JsonNode.Parse(schema.GetRawText());
-            mapped.Add(new JsonObject { ["type"] = "function", ["function"] = function });
+            function["description"] = description;
         }
 
-        return mapped;
-    }
+        if (!TryGet(tool, "input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid(path + ".input_schema", "is required and must be a JSON Schema object");
+        }
+
+        function["parameters"] = JsonNode.Parse(schema.GetRawText());
+        return function;
+    });
 
     private static JsonNode MapToolChoice(JsonElement choice)
     {

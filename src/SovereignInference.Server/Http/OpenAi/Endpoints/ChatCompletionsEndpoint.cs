@@ -21,17 +21,8 @@ internal static class ChatCompletionsEndpoint
             request = ChatRequest.Parse(document.RootElement);
         }
 
-        var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
-        var model = engine.GetReadyModel(common.Model);
-        var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName, request.ReasoningEffort);
-        var choices = Enumerable.Range(0, common.N)
-            .Select(i => new ChatChoiceState(i, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs))
-            .ToArray();
-
-        await using var streams = await ChoiceStreams.StartAsync(
-            engine,
-            [.. Enumerable.Range(0, common.N).Select(i => turn.ToRequest(common.ToRequest(i, null, null) with { Grammar = request.Grammar }))],
-            context.RequestAborted);
+        await using var call = await ChatCall.StartAsync(context, engine, request);
+        var (common, choices, streams) = (call.Common, call.Choices.ToArray(), call.Streams);
 
         var id = UsageTotals.NewId("chatcmpl-");
         var created = UsageTotals.Now();

@@ -47,14 +47,8 @@ internal static class ResponsesEndpoints
             request = ResponsesRequest.Parse(root, previous);
         }
 
-        var common = request.Chat.Common with { User = RequestIdentity.UserFor(context, request.Chat.Common.User) };
-        var model = engine.GetReadyModel(common.Model);
-        var turn = ChatTurn.Prepare(model, request.Chat.Messages, request.Chat.Tools, request.Chat.ToolChoice, request.Chat.ToolName);
-        var choice = new ChatChoiceState(0, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs);
-        await using var streams = await ChoiceStreams.StartAsync(
-            engine,
-            [turn.ToRequest(common.ToRequest(0, null, null) with { Grammar = request.Chat.Grammar })],
-            context.RequestAborted);
+        await using var call = await ChatCall.StartAsync(context, engine, request.Chat);
+        var (common, choice, streams) = (call.Common, call.Choices[0], call.Streams);
 
         SseWriter? sse = null;
         if (common.Stream)

@@ -128,19 +128,7 @@ internal sealed record ResponsesRequest(
                 : throw Invalid("metadata", "must be an object of at most 16 string pairs");
         }
 
-        ChatRequest request;
-        using (var document = JsonDocument.Parse(chat.ToJsonString()))
-        {
-            try
-            {
-                request = ChatRequest.Parse(document.RootElement);
-            }
-            catch (EngineException ex) when (ex.Param is { } param && RenamedParam(param) is { } renamed)
-            {
-                throw new EngineException(ex.Code, ex.Message.Replace($"'{param}'", $"'{renamed}'", StringComparison.Ordinal), renamed);
-            }
-        }
-
+        var request = TranslatedChatBody.Parse(chat, RenamedParam);
         return new ResponsesRequest(
             request,
             conversation,
@@ -292,45 +280,27 @@ internal sealed record ResponsesRequest(
     }
 
     /// <summary>Responses tools are flat ({type, name, parameters}); chat nests them under "function".</summary>
-    private static JsonArray MapTools(JsonElement tools)
+    private static JsonArray MapTools(JsonElement tools) => TranslatedChatBody.Tools(tools, static (tool, path) =>
     {
-        if (tools.ValueKind != JsonValueKind.Array)
+        var type = String(tool, "type", path + ".type");
+        if (type != "function")
         {
-            throw Invalid("tools", "must be an array of tool objects");
+            throw JsonFields.Unsupported(path + ".type", $"only function tools are available (got '{type}')");
         }
 
-        var mapped = new JsonArray();
-        var i = 0;
-        foreach (var tool in tools.EnumerateArray())
+        var function = new JsonObject { ["name"] = String(tool, "name", path + ".name") ?? throw Invalid(path + ".name", "is required") };
+        if (String(tool, "description", path + ".description") is { } description)
         {
-            var path = $"tools[{i++}]";
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid(path, "must be an object");
-            }
-
-            var type = String(tool, "type", path + ".type");
-            if (type != "function")
-            {
-                throw JsonFields.Unsupported(path + ".type", $"only function tools are available (got '{type}')");
-            }
-
-            var function = new JsonObject { ["name"] = String(tool, "name", path + ".name") ?? throw Invalid(path + ".name", "is required") };
-            if (String(tool, "description", path + ".description") is { } description)
-            {
-                function["description"] = description;
-            }
-
-            if (TryGet(tool, "parameters", out var parameters) && parameters.ValueKind != JsonValueKind.Null)
-            {
-                function["parameters"] = parameters.ValueKind == JsonValueKind.Object ? JsonNode.Parse(parameters.GetRawText()) : throw Invalid(path + ".parameters", "must be a JSON Schema object");
-            }
-
-            mapped.Add(new JsonObject { ["type"] = "function", ["function"] = function });
+            function["description"] = description;
         }
 
-        return mapped;
-    }
+        if (TryGet(tool, "parameters", out var parameters) && parameters.ValueKind != JsonValueKind.Null)
+        {
+            function["parameters"] = parameters.ValueKind == JsonValueKind.Object ? JsonNode.Parse(parameters.GetRawText()) : throw Invalid(path + ".parameters", "must be a JSON Schema object");
+        }
+
+        return function;
+    });
 
     private static JsonNode MapToolChoice(JsonElement choice)
     {
