@@ -82,7 +82,7 @@ public sealed class DrainOverTransportsTests
         Assert.Equal(0, server.Engine.InFlight);
     }
 
-    private const int MaxTokens = 200;
+    private const int MaxTokens = 400;
 
     private static GenerateRequest Request() => GrpcTestClient.Greedy(ScriptedModels.LoopPrompt(8), maxTokens: MaxTokens);
 
@@ -109,6 +109,8 @@ public sealed class DrainOverTransportsTests
         var channel = GrpcTestClient.Channel(server);
         var grpc = new Inference.InferenceClient(channel);
 
+        // Open the HTTP/2 connection first, so the SSE stream cannot finish while the gRPC call is still connecting.
+        await grpc.ListModelsAsync(new ListModelsRequest());
         var response = await PostCompletionAsync(server, stream: true);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
