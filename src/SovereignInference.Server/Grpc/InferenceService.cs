@@ -78,39 +78,18 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
 
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
     {
-        var tokenizer = engine.GetReadyModel(request.Model).Tokenizer!;
-        if (request.Text.Contains('\0', StringComparison.Ordinal))
+        var result = engine.Tokenize(request.Model, request.Text, request.HasAddBos ? request.AddBos : null, !request.HasParseSpecial || request.ParseSpecial, request.WithPieces, "text");
+        var response = new TokenizeResponse { TokenIds = { result.Ids } };
+        if (result.Pieces is { } pieces)
         {
-            throw EngineException.Invalid("text", "text contains a NUL character");
-        }
-
-        var ids = tokenizer.Tokenize(request.Text, request.HasAddBos ? request.AddBos : tokenizer.AddBosByDefault, !request.HasParseSpecial || request.ParseSpecial);
-        var response = new TokenizeResponse { TokenIds = { ids } };
-        if (request.WithPieces)
-        {
-            response.Pieces.AddRange(ids.Select(tokenizer.GetPieceText));
+            response.Pieces.AddRange(pieces);
         }
 
         return Task.FromResult(response);
     }
 
-    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context)
-    {
-        var tokenizer = engine.GetReadyModel(request.Model).Tokenizer!;
-        var bytes = new List<byte>();
-        for (var i = 0; i < request.TokenIds.Count; i++)
-        {
-            var id = request.TokenIds[i];
-            if ((uint)id >= (uint)tokenizer.VocabSize)
-            {
-                throw EngineException.Invalid($"token_ids[{i}]", $"token_ids[{i}] = {id} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
-            }
-
-            bytes.AddRange(tokenizer.GetPieceBytes(id));
-        }
-
-        return Task.FromResult(new DetokenizeResponse { Text = Encoding.UTF8.GetString([.. bytes]) });
-    }
+    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context) =>
+        Task.FromResult(new DetokenizeResponse { Text = engine.Detokenize(request.Model, [.. request.TokenIds.Select(id => (long)id)], "token_ids") });
 
     public override async Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
     {

@@ -30,8 +30,11 @@ public sealed class GrpcWireTests
         Assert.True(ok.Status == StatusCode.OK, ok.ToString());
         Assert.Equal(" Hello world!", string.Concat(Messages(ok.Body, GenerateResponse.Parser).Select(r => r.Text)));
 
-        // A long prompt of 3 MiB: tokenized and answered, not cut by the HTTP body limit.
-        var tokenized = await RawGrpc.CallAsync(http, server.GrpcBase!, Tokenize, RawGrpc.Frame(new TokenizeRequest { Model = "scripted", Text = new string('a', 3 << 20) }));
+        // A 3 MiB text reaches the engine (not cut by the HTTP body limit) and meets the same rule as HTTP /tokenize:
+        // at most InferenceEngine.MaxTokenizeChars characters; 1 MiB of text is tokenized.
+        var tooLong = await RawGrpc.CallAsync(http, server.GrpcBase!, Tokenize, RawGrpc.Frame(new TokenizeRequest { Model = "scripted", Text = new string('a', 3 << 20) }));
+        Assert.True(tooLong.Status == StatusCode.InvalidArgument && tooLong.ToString().Contains("at most 1048576 characters", StringComparison.Ordinal), tooLong.ToString());
+        var tokenized = await RawGrpc.CallAsync(http, server.GrpcBase!, Tokenize, RawGrpc.Frame(new TokenizeRequest { Model = "scripted", Text = new string('a', 1 << 20) }));
         Assert.True(tokenized.Status == StatusCode.OK, tokenized.ToString());
         Assert.NotEmpty(Assert.Single(Messages(tokenized.Body, TokenizeResponse.Parser)).TokenIds);
 

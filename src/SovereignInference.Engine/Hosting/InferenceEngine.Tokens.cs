@@ -1,0 +1,66 @@
+using System.Text;
+using SovereignInference.Engine.Errors;
+
+namespace SovereignInference.Engine.Hosting;
+
+/// <summary>Text and token ids of a model's vocabulary, as the transports' /tokenize, /detokenize (and gRPC twins) ask.</summary>
+/// <param name="Ids">The token ids.</param>
+/// <param name="Pieces">Each id's piece as text, when asked for.</param>
+public sealed record TokenizedText(IReadOnlyList<int> Ids, IReadOnlyList<string>? Pieces);
+
+/// <summary>
+/// Tokenize and detokenize for every transport, checked once here before native code sees them: the text holds no
+/// NUL and at most <see cref="MaxTokenizeChars"/> characters, every id lies inside the vocabulary.
+/// </summary>
+public sealed partial class InferenceEngine
+{
+    /// <summary>Most characters one tokenize call takes.</summary>
+    public const int MaxTokenizeChars = 1 << 20;
+
+    /// <summary>A ready model by id, or the first ready model when <paramref name="id"/> is null (llama-server's "no model" form).</summary>
+    public ModelEntry GetReadyModelOrFirst(string? id) => id is not null
+        ? GetReadyModel(id)
+        : Models.FirstOrDefault(m => m.State == ModelState.Ready) ?? throw new EngineException(EngineErrorCode.ModelNotReady, "No model is ready yet", "model");
+
+    /// <param name="addSpecial">Add the model's BOS; null: as the model's tokenizer does by default.</param>
+    /// <param name="param">The caller's name of the text field, for errors.</param>
+    public TokenizedText Tokenize(string? model, string text, bool? addSpecial, bool parseSpecial, bool withPieces, string param)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var entry = GetReadyModelOrFirst(model);
+        var tokenizer = entry.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{entry.Id}' is not ready", "model");
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw EngineException.Invalid(param, $"'{param}' must not contain NUL characters");
+        }
+
+        if (text.Length > MaxTokenizeChars)
+        {
+            throw EngineException.Invalid(param, $"'{param}' may hold at most {MaxTokenizeChars} characters");
+        }
+
+        var ids = tokenizer.Tokenize(text, addSpecial ?? tokenizer.AddBosByDefault, parseSpecial);
+        return new TokenizedText(ids, withPieces ? [.. ids.Select(tokenizer.GetPieceText)] : null);
+    }
+
+    /// <param name="ids">Token ids as the caller sent them (64-bit, so out-of-range values are reported, not wrapped).</param>
+    /// <param name="param">The caller's name of the id list, for errors ("tokens[3]").</param>
+    public string Detokenize(string? model, IReadOnlyList<long> ids, string param)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var entry = GetReadyModelOrFirst(model);
+        var tokenizer = entry.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{entry.Id}' is not ready", "model");
+        var bytes = new List<byte>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] < 0 || ids[i] >= tokenizer.VocabSize)
+            {
+                throw EngineException.Invalid($"{param}[{i}]", $"'{param}[{i}]' = {ids[i]} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
+            }
+
+            bytes.AddRange(tokenizer.GetPieceBytes((int)ids[i]).ToArray());
+        }
+
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
+}
