@@ -120,38 +120,15 @@ public sealed partial class DeploymentTests
         var exe = Path.Combine(output.Path, "sovereign");
         Assert.True(File.Exists(exe), "published apphost");
 
-        var port = FreePort();
-        var start = new ProcessStartInfo(exe)
-        {
-            ArgumentList = { "serve", "--http-url", $"http://127.0.0.1:{port}", "--grpc-url", $"http://127.0.0.1:{FreePort()}", "--model", ScriptedModels.Engine.Path, "--ctx-size", "256", "--parallel", "1", "--threads", "2" },
-            WorkingDirectory = output.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo(exe) { WorkingDirectory = output.Path };
         start.Environment["Sovereign__DemoModelWhenEmpty"] = "false";
         start.Environment["Sovereign__ModelsDir"] = Path.Combine(output.Path, "no-models");
-        using var process = Process.Start(start)!;
-        var log = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            var ready = await ChildProcessReadiness.WaitUntilReadyAsync(process, new Uri($"http://127.0.0.1:{port}/"));
-            Assert.True(ready, $"published server not ready (exited: {process.HasExited})\n{log}");
+        await using var server = ChildServer.Start(start, ["serve", "--model", ScriptedModels.Engine.Path, "--ctx-size", "256", "--parallel", "1", "--threads", "2"]);
+        await server.AssertReadyAsync();
 
-            Assert.Equal(0, Kill(process.Id, 15));
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "exits after SIGTERM");
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{log}");
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        Assert.Equal(0, Kill(server.Process.Id, 15));
+        Assert.True(server.Process.WaitForExit(TimeSpan.FromSeconds(60)), "exits after SIGTERM");
+        Assert.True(server.Process.ExitCode == 0, $"exit code {server.Process.ExitCode}\n{server.Log}");
     }
 
     private static string PublishCommand(string dockerfile)
@@ -170,13 +147,6 @@ public sealed partial class DeploymentTests
         using var cts = new CancellationTokenSource(timeout);
         await process.WaitForExitAsync(cts.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
