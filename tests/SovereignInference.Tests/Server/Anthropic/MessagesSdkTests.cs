@@ -6,7 +6,7 @@ using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
 using SovereignInference.Tests.Server.OpenAi;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
 namespace SovereignInference.Tests.Server.Anthropic;
 

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
 namespace SovereignInference.Tests.Server.Grpc;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.Server.OpenAi.Conformance.OpenAiSpec;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
 namespace SovereignInference.Tests.Server.OpenAi.Conformance;
 

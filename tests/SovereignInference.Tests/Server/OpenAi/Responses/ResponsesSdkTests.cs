@@ -6,7 +6,7 @@ using System.Text.Json;
 using OpenAI.Responses;
 using SovereignInference.Gguf;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
 namespace SovereignInference.Tests.Server.OpenAi.Responses;
 

@@ -3,9 +3,9 @@ using System.Text.Json;
 using SovereignInference.Server.Hosting;
 using SovereignInference.Server.Security;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Security;
 
 /// <summary>API keys on the real server: every route but /health/* needs "Authorization: Bearer".</summary>
 public sealed class AuthenticationTests

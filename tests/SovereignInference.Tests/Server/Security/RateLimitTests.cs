@@ -4,9 +4,9 @@ using SovereignInference.Gguf;
 using SovereignInference.Server.Security;
 using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Security;
 
 /// <summary>Per-key limits: requests per minute, tokens per minute, requests in flight.</summary>
 public sealed class RateLimitTests

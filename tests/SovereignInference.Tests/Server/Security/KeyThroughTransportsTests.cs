@@ -8,9 +8,9 @@ using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Observability;
 using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Security;
 
 /// <summary>
 /// From an API key on the wire (HTTP Bearer header, gRPC authorization metadata) to what is kept per key:

@@ -9,7 +9,7 @@ using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.Server.OpenAi;
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Hosting;
 
 /// <summary>
 /// SIGTERM with streams in flight over HTTP SSE and gRPC. Decodes are held (<see cref="HeldBackend"/>) so the

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Json.Schema;
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Server.Operations.InferenceGateway;
+namespace SovereignInference.Tests.Server.Observability.InferenceGateway;
 
 /// <summary>
 /// The openAPIV3Schema of each served version of the vendored CRDs (crds/), as JSON Schemas: OpenAPI's nullable
@@ -19,7 +19,7 @@ internal static class CrdSchemas
     private static Dictionary<(string, string), JsonSchema> Load()
     {
         var schemas = new Dictionary<(string, string), JsonSchema>();
-        foreach (var file in Directory.EnumerateFiles(RepositoryFiles.PathOf("tests/SovereignInference.Tests/Server/Operations/InferenceGateway/crds"), "*.yaml"))
+        foreach (var file in Directory.EnumerateFiles(RepositoryFiles.PathOf("tests/SovereignInference.Tests/Server/Observability/InferenceGateway/crds"), "*.yaml"))
         {
             var crd = YamlJson.Documents(File.ReadAllText(file)).Single()!;
             Assert.Equal("CustomResourceDefinition", (string?)crd["kind"]);

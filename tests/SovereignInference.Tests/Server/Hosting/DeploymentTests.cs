@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using SovereignInference.Tests.TestSupport;
 using YamlDotNet.RepresentationModel;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Hosting;
 
 /// <summary>docker/: the compose and Kubernetes files parse and agree; the Dockerfile's publish command yields a server that serves.</summary>
 public sealed partial class DeploymentTests

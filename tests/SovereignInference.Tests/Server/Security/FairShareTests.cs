@@ -2,9 +2,9 @@ using System.Diagnostics;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Scheduling;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Security;
 
 /// <summary>Fair share: a key's burst cannot starve another key waiting for the same model.</summary>
 public sealed class FairShareTests

@@ -1,9 +1,9 @@
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Observability;
 
 /// <summary>GET /metrics after a known workload: exact request and token counts, Prometheus names.</summary>
 public sealed class MetricsTests

@@ -2,9 +2,9 @@ using System.Net;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Hosting;
 
 /// <summary>SIGTERM (the host's StopAsync): readiness 503 at once, new work refused, streams in flight finish.</summary>
 public sealed class GracefulShutdownTests

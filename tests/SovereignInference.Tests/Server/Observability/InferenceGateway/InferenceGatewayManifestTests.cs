@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations.InferenceGateway;
+namespace SovereignInference.Tests.Server.Observability.InferenceGateway;
 
 /// <summary>
 /// docker/kubernetes/inference-gateway/: the InferencePool and HTTPRoute are valid against their CRDs' schemas

@@ -3,9 +3,9 @@ using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Observability;
 
 /// <summary>The audit log: one JSON line per request, text only when asked for, daily files with retention.</summary>
 public sealed class AuditLogTests

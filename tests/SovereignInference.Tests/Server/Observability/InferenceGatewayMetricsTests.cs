@@ -1,8 +1,8 @@
 using System.Globalization;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Observability;
 
 /// <summary>
 /// The gauges the Kubernetes inference gateway's endpoint picker scrapes (docker/kubernetes/inference-gateway/),

@@ -3,9 +3,9 @@ using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Net;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Hosting;
 
 /// <summary>Nothing phones home: every socket connect of a full request cycle goes to loopback.</summary>
 public sealed class NoOutboundConnectionTests

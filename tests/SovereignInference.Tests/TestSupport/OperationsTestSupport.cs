@@ -4,7 +4,7 @@ using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.TestSupport;
 
 /// <summary>Keys, requests and a Prometheus text parser shared by the operations tests.</summary>
 internal static class OperationsTestSupport

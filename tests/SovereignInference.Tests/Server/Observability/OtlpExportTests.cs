@@ -6,7 +6,7 @@ using SovereignInference.Engine.Observability;
 using SovereignInference.Server.Observability;
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Observability;
 
 /// <summary>Sovereign:Otlp:Endpoint over both protocols, against an in-test OTLP receiver on 127.0.0.1.</summary>
 public sealed class OtlpExportTests

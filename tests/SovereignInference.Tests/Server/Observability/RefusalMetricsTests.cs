@@ -6,9 +6,9 @@ using SovereignInference.Contracts.V1;
 using SovereignInference.Server.Observability;
 using SovereignInference.Tests.Server.Grpc;
 using SovereignInference.Tests.TestSupport;
-using static SovereignInference.Tests.Server.Operations.OperationsTestSupport;
+using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
-namespace SovereignInference.Tests.Server.Operations;
+namespace SovereignInference.Tests.Server.Observability;
 
 /// <summary>
 /// Requests refused before the engine are counted by route and reason, never labelled with what the client sent;
