@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Net.Http.Headers;
+using SovereignInference.Server.Http.OpenAi.Contracts;
+using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Security;
@@ -92,19 +94,15 @@ internal sealed partial class RequestOriginGuard(RequestDelegate next, SecurityO
     private static partial void LogRefused(ILogger logger, string header, string value);
 }
 
-/// <summary>Error answers written by the security middleware, in the OpenAI error shape.</summary>
+/// <summary>
+/// Error answers written by the security middleware: the one error writer of the HTTP API
+/// (<see cref="OpenAiErrorMapper.WriteAsync"/>: OpenAI shape, Anthropic's under /v1/messages), never cached.
+/// </summary>
 internal static class SecurityResponses
 {
     public static Task Write(HttpContext context, int status, string message, string type, string code)
     {
-        context.Response.StatusCode = status;
         context.Response.Headers[HeaderNames.CacheControl] = "no-store";
-        if (Http.Anthropic.AnthropicErrors.Applies(context))
-        {
-            context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync(Http.Anthropic.AnthropicErrors.Body(status, message).ToJsonString());
-        }
-
-        return context.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
+        return OpenAiErrorMapper.WriteAsync(context, new OpenAiError(status, new ErrorBody(message, type, null, code)));
     }
 }

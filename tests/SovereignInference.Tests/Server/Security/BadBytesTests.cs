@@ -40,6 +40,15 @@ public sealed class BadBytesTests
         Assert.Empty(server.Logs.Errors);
     }
 
+    [Theory]
+    [InlineData("""{"a":"\ud800"}""", true)]
+    [InlineData("""{"a":"\uDFFF"}""", true)]
+    [InlineData("""{"\uDbFf":1}""", true)]
+    [InlineData("""{"a":"\ud7ff \ue000 \u00e9 d800"}""", false)]
+    [InlineData("""{"a":"\u"}""", false)]
+    public void The_prefilter_finds_every_surrogate_escape(string json, bool expected) =>
+        Assert.Equal(expected, SovereignInference.Server.Http.OpenAi.Validation.RequestBody.HasSurrogateEscape(Encoding.UTF8.GetBytes(json)));
+
     [Fact]
     public async Task A_valid_surrogate_pair_escape_is_text()
     {

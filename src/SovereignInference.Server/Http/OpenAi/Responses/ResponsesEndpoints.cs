@@ -76,9 +76,9 @@ internal static class ResponsesEndpoints
         var response = await output.FinishAsync(choice);
         if (request.Store)
         {
-            var conversation = (JsonArray)request.Conversation.DeepClone();
-            conversation.Add(ResponseOutput.AssistantMessage(choice));
-            store.Save(output.Id, owner, (JsonObject)response.DeepClone(), conversation);
+            // Both are this request's own nodes (the previous conversation was cloned when parsed), kept as they are.
+            request.Conversation.Add(ResponseOutput.AssistantMessage(choice));
+            store.Save(output.Id, owner, response, request.Conversation);
         }
 
         if (sse is null)

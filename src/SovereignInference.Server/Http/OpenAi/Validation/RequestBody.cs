@@ -79,7 +79,7 @@ internal static class RequestBody
             throw new OpenAiHttpException(StatusCodes.Status400BadRequest, "The request body must be a JSON object", null, "invalid_json");
         }
 
-        if (FindBrokenText(document.RootElement, "") is { } path)
+        if (HasSurrogateEscape(bytes) && FindBrokenText(document.RootElement, "") is { } path)
         {
             document.Dispose();
             throw new OpenAiHttpException(
@@ -107,6 +107,26 @@ internal static class RequestBody
             _ => new(StatusCodes.Status400BadRequest, $"The request is malformed: {ex.Message}", null, "bad_request"),
         };
     }
+
+    /// <summary>
+    /// Whether the raw body holds a <c>\uD800</c>–<c>\uDFFF</c> escape at all: a lone surrogate can only come from one
+    /// (the bytes are valid UTF-8), so bodies without one skip the walk over every string.
+    /// </summary>
+    internal static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        for (var i = 0; i + 3 < json.Length; i++)
+        {
+            if (json[i] == '\\' && json[i + 1] == 'u' && (json[i + 2] | 0x20) == 'd' && IsSurrogateSecondDigit(json[i + 3]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>8, 9, a–f or A–F: the second hex digit of D800–DFFF.</summary>
+    private static bool IsSurrogateSecondDigit(byte b) => b is (byte)'8' or (byte)'9' || (b | 0x20) is >= (byte)'a' and <= (byte)'f';
 
     /// <summary>
     /// The JSON path of the first string or property name that is not whole UTF-16 ("$" for a property name at
