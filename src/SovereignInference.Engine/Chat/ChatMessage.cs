@@ -15,13 +15,22 @@ public sealed record ChatMessage(ChatRole Role, string? Content)
     public string? Name { get; init; }
 
     /// <summary>
-    /// The content as it was sent, a list of text parts (null when it was one string). Mistral formats join the
-    /// non-empty parts as mistral-common does ("\n\n", v15: nothing); <see cref="Content"/> holds them joined with "\n".
+    /// The content as it was sent, a list of parts (null when it was one string). Mistral formats join adjacent
+    /// non-empty text parts as mistral-common does ("\n\n", v15: nothing) and write thinking parts of a system
+    /// message as [THINK]…[/THINK] (v13 and later); <see cref="Content"/> holds the text parts joined with "\n".
     /// </summary>
-    public IReadOnlyList<string>? Parts { get; init; }
+    public IReadOnlyList<ChatPart>? Parts { get; init; }
 
     /// <summary>For an assistant message: its thinking (OpenAI-style reasoning_content), rendered as [THINK]…[/THINK] by v13 and later.</summary>
     public string? Reasoning { get; init; }
+}
+
+/// <summary>One part of a message's content: text, or (Mistral's "thinking" chunk) reasoning.</summary>
+/// <param name="Text">The part's text.</param>
+/// <param name="IsThinking">A thinking chunk, rendered between [THINK] and [/THINK].</param>
+public sealed record ChatPart(string Text, bool IsThinking = false)
+{
+    public static implicit operator ChatPart(string text) => new(text);
 }
 
 /// <summary>A call of a function tool.</summary>

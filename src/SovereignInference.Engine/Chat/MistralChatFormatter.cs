@@ -50,7 +50,20 @@ public static class MistralChatFormatter
             {
                 case ChatRole.System:
                     segments.Add(Control("[SYSTEM_PROMPT]"));
-                    segments.Add(Text(message.Content));
+                    foreach (var chunk in message.Chunks ?? [new ChatPart(message.Content)])
+                    {
+                        if (chunk.IsThinking)
+                        {
+                            segments.Add(Control("[THINK]"));
+                            segments.Add(Text(chunk.Text));
+                            segments.Add(Control("[/THINK]"));
+                        }
+                        else
+                        {
+                            segments.Add(Text(chunk.Text));
+                        }
+                    }
+
                     segments.Add(Control("[/SYSTEM_PROMPT]"));
                     break;
                 case ChatRole.User:

@@ -12,6 +12,9 @@ internal sealed record NormalizedMessage(ChatRole Role, string Content)
     public string? Name { get; init; }
 
     public string? Reasoning { get; init; }
+
+    /// <summary>A system message's content as chunks, when it holds thinking chunks (v13 and later); else null and <see cref="Content"/> is the text.</summary>
+    public IReadOnlyList<ChatPart>? Chunks { get; init; }
 }
 
 /// <summary>A conversation ready to encode: its messages, the system prompt of formats before v7, and whether the reply continues the last (assistant) message.</summary>
@@ -58,7 +61,10 @@ internal static class MistralNormalizer
             switch (role)
             {
                 case ChatRole.System when v7:
-                    result.AddRange(group.Select(m => new NormalizedMessage(ChatRole.System, Aggregate([m], chunkJoin))));
+                    result.AddRange(group.Select(m => new NormalizedMessage(ChatRole.System, Aggregate([m], chunkJoin))
+                    {
+                        Chunks = m.Parts?.Any(p => p.IsThinking) == true ? Chunks(m.Parts, chunkJoin) : null,
+                    }));
                     break;
                 case ChatRole.System:
                     break;
@@ -117,6 +123,40 @@ internal static class MistralNormalizer
         string.IsNullOrEmpty(text) ? "{}" : PythonJson.Normalize(text) ?? text;
 
     /// <summary>
+    /// _aggregate_content_chunks_impl for one message with thinking chunks: adjacent non-empty text parts coalesced
+    /// (joined with <paramref name="chunkJoin"/>), each thinking chunk kept where it stands.
+    /// </summary>
+    private static List<ChatPart> Chunks(IReadOnlyList<ChatPart> parts, string chunkJoin)
+    {
+        var chunks = new List<ChatPart>();
+        var text = new System.Text.StringBuilder();
+        foreach (var part in parts)
+        {
+            if (part.IsThinking)
+            {
+                if (text.Length > 0)
+                {
+                    chunks.Add(new ChatPart(text.ToString()));
+                    text.Clear();
+                }
+
+                chunks.Add(part);
+            }
+            else if (part.Text.Length > 0)
+            {
+                text.Append(text.Length > 0 ? chunkJoin : "").Append(part.Text);
+            }
+        }
+
+        if (text.Length > 0)
+        {
+            chunks.Add(new ChatPart(text.ToString()));
+        }
+
+        return chunks;
+    }
+
+    /// <summary>
     /// _aggregate_content_chunks: the non-empty text of the messages, parts of one message joined with
     /// <paramref name="chunkJoin"/>, messages with "\n\n".
     /// </summary>
@@ -127,9 +167,9 @@ internal static class MistralNormalizer
         foreach (var message in messages)
         {
             var newMessage = true;
-            foreach (var part in message.Parts ?? (message.Content is null ? [] : [message.Content]))
+            foreach (var part in message.Parts ?? (message.Content is null ? [] : [new ChatPart(message.Content)]))
             {
-                if (part.Length == 0)
+                if (part.Text.Length == 0 || part.IsThinking)
                 {
                     continue;
                 }
@@ -139,7 +179,7 @@ internal static class MistralNormalizer
                     text.Append(newMessage ? "\n\n" : chunkJoin);
                 }
 
-                text.Append(part);
+                text.Append(part.Text);
                 any = true;
                 newMessage = false;
             }
@@ -167,9 +207,16 @@ internal static class MistralNormalizer
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            if ((m.Content?.Contains('\0', StringComparison.Ordinal) ?? false) || (m.Parts?.Any(p => p.Contains('\0', StringComparison.Ordinal)) ?? false))
+            if ((m.Content?.Contains('\0', StringComparison.Ordinal) ?? false) || (m.Parts?.Any(p => p.Text.Contains('\0', StringComparison.Ordinal)) ?? false))
             {
                 throw Invalid($"messages[{i}].content contains a NUL character");
+            }
+
+            if (m.Parts?.Any(p => p.IsThinking) == true && (m.Role != ChatRole.System || version < MistralTemplateVersion.V13))
+            {
+                throw Invalid(m.Role == ChatRole.System
+                    ? $"messages[{i}] has a thinking content part, but this model's chat format (Mistral {version}) has no [THINK] (v13 and later have)"
+                    : $"messages[{i}] has a thinking content part, which only system messages take (an assistant's thinking goes in reasoning_content)");
             }
 
             switch (m.Role)
@@ -192,7 +239,7 @@ internal static class MistralNormalizer
                     }
 
                     var hasCalls = m.ToolCalls is { Count: > 0 };
-                    var hasContent = !string.IsNullOrEmpty(m.Content) || (m.Parts?.Any(p => p.Length > 0) ?? false);
+                    var hasContent = !string.IsNullOrEmpty(m.Content) || (m.Parts?.Any(p => p.Text.Length > 0 && !p.IsThinking) ?? false);
                     if (!hasCalls && !hasContent && string.IsNullOrEmpty(m.Reasoning) && i != messages.Count - 1)
                     {
                         throw Invalid($"messages[{i}] is an assistant message with neither content nor tool calls");

@@ -87,10 +87,18 @@ internal sealed record ChatRequest(
                 _ => throw Invalid(path + ".role", $"must be one of system, developer, user, assistant, tool (got '{roleText}')"),
             };
             var (content, parts) = ParseContent(m, path);
+            string? partThinking = null;
+            if (role == ChatRole.Assistant && parts?.Any(p => p.IsThinking) == true)
+            {
+                // An assistant's thinking chunks are its reasoning ([THINK]…[/THINK] before the answer).
+                partThinking = string.Join("\n\n", parts.Where(p => p.IsThinking).Select(p => p.Text));
+                parts = [.. parts.Where(p => !p.IsThinking)];
+            }
+
             list.Add(new ChatMessage(role, content)
             {
                 Parts = parts,
-                Reasoning = role == ChatRole.Assistant ? NullableString(m, "reasoning_content", path) ?? NullableString(m, "reasoning", path) : null,
+                Reasoning = role == ChatRole.Assistant ? NullableString(m, "reasoning_content", path) ?? NullableString(m, "reasoning", path) ?? partThinking : null,
                 Name = String(m, "name", path + ".name"),
                 ToolCallId = String(m, "tool_call_id", path + ".tool_call_id"),
                 ToolCalls = role == ChatRole.Assistant ? ParseToolCalls(m, path) : null,
@@ -110,8 +118,11 @@ internal sealed record ChatRequest(
     private static string? NullableString(JsonElement message, string name, string path) =>
         TryGet(message, name, out var v) && v.ValueKind == JsonValueKind.Null ? null : String(message, name, $"{path}.{name}");
 
-    /// <summary>The content as one string (parts joined with "\n") and, when it was a list, its text parts.</summary>
-    private static (string? Text, List<string>? Parts) ParseContent(JsonElement message, string path)
+    /// <summary>
+    /// The content as one string (text parts joined with "\n") and, when it was a list, its parts: "text", or
+    /// Mistral's "thinking" chunk ({"type": "thinking", "thinking": "…" or a list of text chunks}).
+    /// </summary>
+    private static (string? Text, List<ChatPart>? Parts) ParseContent(JsonElement message, string path)
     {
         if (!TryGet(message, "content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
@@ -129,8 +140,9 @@ internal sealed record ChatRequest(
         }
 
         var text = new StringBuilder();
-        var parts = new List<string>();
+        var parts = new List<ChatPart>();
         var j = 0;
+        var texts = 0;
         foreach (var part in content.EnumerateArray())
         {
             var partPath = $"{path}.content[{j}]";
@@ -140,23 +152,64 @@ internal sealed record ChatRequest(
             }
 
             var type = String(part, "type", partPath + ".type");
-            if (type != "text")
+            if (type == "thinking")
             {
-                throw JsonFields.Unsupported(partPath + ".type", $"only text content parts are accepted (got '{type}')");
+                parts.Add(new ChatPart(ThinkingText(part, partPath), IsThinking: true));
+                j++;
+                continue;
             }
 
-            if (j > 0)
+            if (type != "text")
+            {
+                throw JsonFields.Unsupported(partPath + ".type", $"only text and thinking content parts are accepted (got '{type}')");
+            }
+
+            if (texts++ > 0)
             {
                 text.Append('\n');
             }
 
             var partText = String(part, "text", partPath + ".text") ?? throw Invalid(partPath + ".text", "is required");
             text.Append(partText);
-            parts.Add(partText);
+            parts.Add(new ChatPart(partText));
             j++;
         }
 
         return (text.ToString(), parts);
+    }
+
+    /// <summary>A thinking chunk's text: "thinking" as a string, or as a list of text chunks joined.</summary>
+    private static string ThinkingText(JsonElement part, string partPath)
+    {
+        if (!TryGet(part, "thinking", out var thinking))
+        {
+            throw Invalid(partPath + ".thinking", "is required");
+        }
+
+        if (thinking.ValueKind == JsonValueKind.String)
+        {
+            return thinking.GetString()!;
+        }
+
+        if (thinking.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid(partPath + ".thinking", "must be a string or an array of text parts");
+        }
+
+        var text = new StringBuilder();
+        var k = 0;
+        foreach (var chunk in thinking.EnumerateArray())
+        {
+            var chunkPath = $"{partPath}.thinking[{k++}]";
+            if (chunk.ValueKind != JsonValueKind.Object || String(chunk, "type", chunkPath + ".type") != "text")
+            {
+                throw Invalid(chunkPath, "must be a text part");
+            }
+
+            text.Append(String(chunk, "text", chunkPath + ".text") ?? throw Invalid(chunkPath + ".text", "is required"));
+        }
+
+        return text.ToString();
     }
 
     private static List<ChatToolCall>? ParseToolCalls(JsonElement message, string path)
