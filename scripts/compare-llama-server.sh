@@ -21,7 +21,7 @@ dotnet build src/SovereignInference.Server -c Release -nologo -v q
 S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
 MODEL=$out/bench100m-llama2vocab.gguf
 # A llama-architecture model of ~100M parameters with a real 32k Llama-2-style SentencePiece vocabulary.
-[ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m --tokenizer tests/SovereignInference.Tests/Chat/Reference/tokenizer.model.v1
+[ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m --tokenizer tests/SovereignInference.Tests/Engine/Chat/Reference/tokenizer.model.v1
 OURS=http://127.0.0.1:18280
 PEER_URL=http://127.0.0.1:18290
 

@@ -56,7 +56,7 @@ public sealed class CliCommandTests : IDisposable
     public void Make_model_takes_a_real_sentencepiece_tokenizer_and_the_tools_preset_writes_a_scripted_tool_model()
     {
         var path = _dir.File("real.gguf");
-        var tokenizer = Path.Combine(AppContext.BaseDirectory, "Chat", "Reference", "mistral_instruct_tokenizer_240323.model.v3");
+        var tokenizer = Path.Combine(AppContext.BaseDirectory, "Engine", "Chat", "Reference", "mistral_instruct_tokenizer_240323.model.v3");
 
         Assert.Equal(0, Invoke("make-model", "--out", path, "--tokenizer", tokenizer, "--chat-template", "mistral-v3").ExitCode);
         Assert.Equal(32768, GgufModelInfo.Read(path).VocabSize);

@@ -58,10 +58,10 @@ public sealed class GrpcAuthTests
         var chat = GrpcTestClient.GreedyChat("scripted", (Contracts.V1.ChatRole.User, "Hi"));
         chat.User = "someone-else";
         await GrpcTestClient.ReadAllAsync(client.Chat(chat, Bearer(BobKey)));
-        var (response, body) = await Server.OpenAi.OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"temperature":0,"user":"bob"}""");
+        var (response, body) = await Server.Http.OpenAi.OpenAiTestSupport.PostJsonAsync(server, "v1/chat/completions", """{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"temperature":0,"user":"bob"}""");
         body.Dispose();
         Assert.True(response.IsSuccessStatusCode);
-        (response, body) = await Server.OpenAi.OpenAiTestSupport.PostJsonAsync(server, "v1/completions", """{"model":"scripted","prompt":"[INST] Hi [/INST]","temperature":0,"user":"bob"}""");
+        (response, body) = await Server.Http.OpenAi.OpenAiTestSupport.PostJsonAsync(server, "v1/completions", """{"model":"scripted","prompt":"[INST] Hi [/INST]","temperature":0,"user":"bob"}""");
         body.Dispose();
         Assert.True(response.IsSuccessStatusCode);
 

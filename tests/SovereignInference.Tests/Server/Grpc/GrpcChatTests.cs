@@ -5,7 +5,7 @@ using OpenAI.Chat;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Chat;
 using SovereignInference.Gguf;
-using SovereignInference.Tests.Server.OpenAi;
+using SovereignInference.Tests.Server.Http.OpenAi;
 using SovereignInference.Tests.TestSupport;
 using ChatMessage = SovereignInference.Contracts.V1.ChatMessage;
 using ChatRole = SovereignInference.Contracts.V1.ChatRole;

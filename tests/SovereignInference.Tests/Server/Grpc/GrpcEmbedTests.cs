@@ -2,7 +2,7 @@ using Google.Rpc;
 using Grpc.Core;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Gguf;
-using SovereignInference.Tests.Server.OpenAi;
+using SovereignInference.Tests.Server.Http.OpenAi;
 using StatusCode = Grpc.Core.StatusCode;
 
 namespace SovereignInference.Tests.Server.Grpc;

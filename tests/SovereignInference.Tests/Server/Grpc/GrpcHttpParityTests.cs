@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Gguf;
-using SovereignInference.Tests.Server.OpenAi;
+using SovereignInference.Tests.Server.Http.OpenAi;
 using SovereignInference.Tests.TestSupport;
 using FinishReason = SovereignInference.Contracts.V1.FinishReason;
 

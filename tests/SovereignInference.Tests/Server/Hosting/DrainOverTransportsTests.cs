@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Tests.Server.Grpc;
-using SovereignInference.Tests.Server.OpenAi;
+using SovereignInference.Tests.Server.Http.OpenAi;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.Hosting;
