@@ -10,7 +10,9 @@ mkdir -p "$out"
 rm -f "$out"/*.json
 
 dotnet build src/SovereignInference.Server -c Release -nologo -v q
+dotnet build tools/SovereignInference.Bench -c Release -nologo -v q
 S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
+B=(dotnet tools/SovereignInference.Bench/bin/Release/net10.0/sovereign-bench.dll)
 MODEL=$out/bench100m.gguf
 DEMO=$out/demo.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m
@@ -44,16 +46,16 @@ peak=0
 for t in 2 1; do
   rounds=$(( t == 2 ? 3 : 2 ))
   echo "== threads $t: in-process engine vs plain LLamaSharp loops ($rounds interleaved rounds, medians)"
-  "${S[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --threads $t --rounds $rounds --json "$out/engine-t$t.json"
+  "${B[@]}" bench-engine --model "$MODEL" --concurrency 1,4,8,16 --prompt-tokens $PROMPT --max-tokens $MAXTOK --threads $t --rounds $rounds --json "$out/engine-t$t.json"
 
   echo "== threads $t: server over HTTP and gRPC, one server per level with --parallel equal to the level"
   for c in 1 4 8 16; do
     requests=$(( c * 2 > 16 ? c * 2 : 16 ))
     start_server "$MODEL" --parallel $c --ctx-size $(( PROMPT * 4 + MAXTOK + 16 )) --threads $t
     # HTTP twice (before and after gRPC; the report uses their mean), gRPC once.
-    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t.json" >/dev/null
-    "${S[@]}" bench --grpc "$GRPC" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/grpc-$c-t$t.json" >/dev/null
-    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t-b.json" >/dev/null
+    "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t.json" >/dev/null
+    "${B[@]}" bench --grpc "$GRPC" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/grpc-$c-t$t.json" >/dev/null
+    "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency $c --requests $requests --prompt-tokens $PROMPT --max-tokens $MAXTOK --seed 1 --json "$out/http-$c-t$t-b.json" >/dev/null
     stop_server
     p=$(cat "$out/last-peak-kib"); [ "$p" -gt "$peak" ] && peak=$p
   done
@@ -67,12 +69,12 @@ for t in 2 1; do
     extra=(); [ "$variant" = fixed ] && extra=(--max-step-factor 0)
     start_server "$MODEL" --parallel 9 --ctx-size 1200 --threads $t "${extra[@]}"
     if [ "$variant" = adaptive ]; then
-      "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null
-      "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-alone-t$t.json" >/dev/null
+      "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null
+      "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-alone-t$t.json" >/dev/null
     fi
-    "${S[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-during-$variant-t$t.json" >/dev/null &
+    "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 8 --requests 8 --prompt-tokens $PROMPT --max-tokens $LONGSTREAM --seed 3 --json "$out/streams-during-$variant-t$t.json" >/dev/null &
     streams=$!
-    "${S[@]}" bench --delay 5 --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during-$variant-t$t.json" >/dev/null
+    "${B[@]}" bench --delay 5 --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 1 --prompt-tokens 1024 --max-tokens 4 --seed 9 --json "$out/long-during-$variant-t$t.json" >/dev/null
     wait $streams
     stop_server
   done
@@ -81,9 +83,9 @@ echo "$peak" >"$out/server-peak-kib"
 
 echo "== memory: RSS after 100 and after 10,000 requests (demo model)"
 start_server "$DEMO" --parallel 8 --ctx-size 256
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$DEMO")" --concurrency 8 --requests 100 --prompt-tokens 16 --max-tokens 8 --json "$out/soak-100.json" >/dev/null
+"${B[@]}" bench --url "$HTTP" --model "$(id_of "$DEMO")" --concurrency 8 --requests 100 --prompt-tokens 16 --max-tokens 8 --json "$out/soak-100.json" >/dev/null
 status_kib "$server_pid" VmRSS >"$out/rss-100-kib"
-"${S[@]}" bench --url "$HTTP" --model "$(id_of "$DEMO")" --concurrency 8 --requests 9900 --prompt-tokens 16 --max-tokens 8 --json "$out/soak-10000.json" >/dev/null
+"${B[@]}" bench --url "$HTTP" --model "$(id_of "$DEMO")" --concurrency 8 --requests 9900 --prompt-tokens 16 --max-tokens 8 --json "$out/soak-10000.json" >/dev/null
 status_kib "$server_pid" VmRSS >"$out/rss-10000-kib"
 stop_server
 cp "$out/last-peak-kib" "$out/soak-peak-kib"

@@ -88,7 +88,7 @@ for t in (2, 1):
 
     w(f"## {t} decode thread{'s' if t > 1 else ''}")
     w("")
-    w(f"### In-process engine vs plain LLamaSharp loops (`sovereign bench-engine --threads {t} --rounds {engine['rounds']}`)")
+    w(f"### In-process engine vs plain LLamaSharp loops (`sovereign-bench bench-engine --threads {t} --rounds {engine['rounds']}`)")
     w("")
     w("- *plain LLamaSharp loop*: the simplest single-sequence decode loop (`PlainDecodeLoop.Run`): prompt in one batch, then argmax and one token per decode.")
     w("- *plain batched loop*: llama.cpp's own batched decoding without the engine (`PlainDecodeLoop.RunBatched`): the prompts in waves of C")
@@ -116,7 +116,7 @@ for t in (2, 1):
     w(f"  on the same work (engine at 8 = {summ[('engine', 8)]['vs_batched']:.2f}x of it); in the decode phase alone the engine's 8 sequences give {dec8:.2f}x one.")
     w(f"- Peak RSS of the benchmark processes (one model load each): {engine['peak_rss_bytes'] / 1024 / 1024:.0f} MiB.")
     w("")
-    w(f"### Server over HTTP (SSE) and gRPC (`sovereign serve --parallel C --threads {t}`, `sovereign bench --url/--grpc`)")
+    w(f"### Server over HTTP (SSE) and gRPC (`sovereign serve --parallel C --threads {t}`, `sovereign-bench bench --url/--grpc`)")
     w("")
     w("HTTP tok/s is the mean of two HTTP runs (before and after the gRPC run, same server); engine tok/s is the median above.")
     w("")

@@ -2,6 +2,7 @@ using System.Text;
 using LLama;
 using LLama.Native;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.LlamaCpp;
 
@@ -67,7 +68,7 @@ internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
         foreach (var (role, content) in messages)
         {
             // Validated before native code: llama.cpp takes C strings.
-            if (role.Contains('\0', StringComparison.Ordinal) || content.Contains('\0', StringComparison.Ordinal))
+            if (InputChecks.ContainsNul(role) || InputChecks.ContainsNul(content))
             {
                 throw new ArgumentException("chat messages must not contain NUL characters", nameof(messages));
             }
@@ -75,7 +76,7 @@ internal sealed class LlamaTokenizer : ITokenizer, IChatTemplateApplier
 
         try
         {
-            if (template is not null && template.Contains('\0', StringComparison.Ordinal))
+            if (InputChecks.ContainsNul(template))
             {
                 return null;
             }

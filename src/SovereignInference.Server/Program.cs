@@ -6,7 +6,10 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(MakeTekkenCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
-root.Subcommands.Add(BenchEngineCommand.Create());
-root.Subcommands.Add(BenchCommand.Create());
+foreach (var moved in MovedBenchCommands.Create())
+{
+    root.Subcommands.Add(moved);
+}
+
 // SIGTERM/SIGINT are left to the host, which drains (Sovereign:DrainTimeoutSeconds) and exits with 0.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,6 +1,7 @@
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Chat;
 
@@ -63,10 +64,7 @@ public static class ChatFormatter
             }
 
             var content = m.Content ?? "";
-            if (content.Contains('\0', StringComparison.Ordinal))
-            {
-                throw EngineException.Invalid("messages", $"messages[{i}].content contains a NUL character");
-            }
+            InputChecks.RejectNul(content, "messages", $"messages[{i}].content");
 
             pairs.Add((m.Role.ToString().ToLowerInvariant(), content));
         }

@@ -59,7 +59,7 @@ public sealed class ChatTurn
         string? reasoningEffort = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var tokenizer = model.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{model.Id}' is not ready", "model");
+        var tokenizer = model.ReadyTokenizer();
         var toolsOn = tools is { Count: > 0 } && toolChoice != ToolChoiceMode.None;
         var forceToolCall = toolsOn && toolChoice is ToolChoiceMode.Required or ToolChoiceMode.Named;
         forcedFunction = toolsOn && toolChoice == ToolChoiceMode.Named ? forcedFunction : null;

@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Chat;
 
@@ -207,7 +208,7 @@ internal static class MistralNormalizer
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            if ((m.Content?.Contains('\0', StringComparison.Ordinal) ?? false) || (m.Parts?.Any(p => p.Text.Contains('\0', StringComparison.Ordinal)) ?? false))
+            if (InputChecks.ContainsNul(m.Content) || (m.Parts?.Any(p => InputChecks.ContainsNul(p.Text)) ?? false))
             {
                 throw Invalid($"messages[{i}].content contains a NUL character");
             }

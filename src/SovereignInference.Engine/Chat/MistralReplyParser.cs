@@ -38,10 +38,8 @@ public sealed class MistralReplyParser
     private int _index = -1;
     private bool _headerSent;
     private string _callId = "";
-    private int _depth;
+    private JsonValueScanner _argScan;
     private bool _argStarted;
-    private bool _inString;
-    private bool _escape;
     private bool _argComplete;
 
     /// <param name="argsFormat">The model writes calls as [TOOL_CALLS]name[ARGS]{…} (v11 and later).</param>
@@ -72,7 +70,7 @@ public sealed class MistralReplyParser
     public (string Content, string Reasoning, IReadOnlyList<ToolCallDelta> Tools) Finish()
     {
         Drain(final: true);
-        if (_mode == Mode.Arguments && _argStarted && _depth == 0 && !_inString)
+        if (_mode == Mode.Arguments && _argStarted && _argScan.AtTopLevel)
         {
             CompleteCall();
         }
@@ -141,7 +139,7 @@ public sealed class MistralReplyParser
                 _mode = Mode.Content;
                 return;
             case ToolCalls when _mode is Mode.Content or Mode.AfterCall or Mode.Arguments && _argsFormat:
-                if (_mode == Mode.Arguments && _argStarted && _depth == 0 && !_inString)
+                if (_mode == Mode.Arguments && _argStarted && _argScan.AtTopLevel)
                 {
                     CompleteCall();
                 }
@@ -228,10 +226,8 @@ public sealed class MistralReplyParser
         _tools.Add(new ToolCallDelta(_index, _callId, _name.ToString().Trim(), ""));
         _headerSent = true;
         _arguments.Clear();
-        _depth = 0;
+        _argScan = default;
         _argStarted = false;
-        _inString = false;
-        _escape = false;
         _argComplete = false;
     }
 
@@ -262,45 +258,7 @@ public sealed class MistralReplyParser
 
             fragment.Append(c);
             _arguments.Append(c);
-            if (_inString)
-            {
-                if (_escape)
-                {
-                    _escape = false;
-                }
-                else if (c == '\\')
-                {
-                    _escape = true;
-                }
-                else if (c == '"')
-                {
-                    _inString = false;
-                    if (_depth == 0)
-                    {
-                        _argComplete = true;
-                    }
-                }
-
-                continue;
-            }
-
-            switch (c)
-            {
-                case '"':
-                    _inString = true;
-                    break;
-                case '{' or '[':
-                    _depth++;
-                    break;
-                case '}' or ']':
-                    _depth--;
-                    if (_depth == 0)
-                    {
-                        _argComplete = true;
-                    }
-
-                    break;
-            }
+            _argComplete = _argScan.Feed(c);
         }
 
         if (fragment.Length > 0)

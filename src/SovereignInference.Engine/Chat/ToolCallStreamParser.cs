@@ -28,9 +28,7 @@ public sealed class ToolCallStreamParser
     private CallState _state;
     private ValueKind _kind;
     private string? _key;
-    private int _depth;
-    private bool _inString;
-    private bool _escape;
+    private JsonValueScanner _scan;
     private int _index = -1;
     private string _id = "";
     private string? _name;
@@ -120,7 +118,8 @@ public sealed class ToolCallStreamParser
                 if (c == '"')
                 {
                     _token.Clear().Append(c);
-                    _escape = false;
+                    _scan = default;
+                    _scan.Feed(c);
                     _state = CallState.InKey;
                 }
                 else if (c == '}')
@@ -135,15 +134,7 @@ public sealed class ToolCallStreamParser
                 break;
             case CallState.InKey:
                 _token.Append(c);
-                if (_escape)
-                {
-                    _escape = false;
-                }
-                else if (c == '\\')
-                {
-                    _escape = true;
-                }
-                else if (c == '"')
+                if (_scan.Feed(c))
                 {
                     _key = Decode(_token.ToString());
                     _state = CallState.ExpectColon;
@@ -168,9 +159,7 @@ public sealed class ToolCallStreamParser
                 }
 
                 _token.Clear();
-                _depth = 0;
-                _inString = false;
-                _escape = false;
+                _scan = default;
                 _kind = c switch { '"' => ValueKind.String, '{' or '[' => ValueKind.Compound, _ => ValueKind.Scalar };
                 if (_key == "arguments")
                 {
@@ -221,58 +210,10 @@ public sealed class ToolCallStreamParser
             }
         }
 
-        switch (_kind)
+        // A string or compound value ends at its closing mark; a scalar ends at the first character after it (above).
+        if (_kind != ValueKind.Scalar && _scan.Feed(c))
         {
-            case ValueKind.String:
-                if (first)
-                {
-                    return;
-                }
-
-                if (_escape)
-                {
-                    _escape = false;
-                }
-                else if (c == '\\')
-                {
-                    _escape = true;
-                }
-                else if (c == '"')
-                {
-                    CompleteValue();
-                }
-
-                break;
-            case ValueKind.Compound:
-                if (_inString)
-                {
-                    if (_escape)
-                    {
-                        _escape = false;
-                    }
-                    else if (c == '\\')
-                    {
-                        _escape = true;
-                    }
-                    else if (c == '"')
-                    {
-                        _inString = false;
-                    }
-                }
-                else if (c == '"')
-                {
-                    _inString = true;
-                }
-                else if (c is '{' or '[')
-                {
-                    _depth++;
-                }
-                else if (c is '}' or ']' && --_depth == 0)
-                {
-                    CompleteValue();
-                }
-
-                break;
+            CompleteValue();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Grammar;
 
@@ -40,7 +41,7 @@ public static class GbnfValidator
             throw Fail($"the grammar has {spec.Gbnf.Length} characters; at most {MaxLength} are accepted");
         }
 
-        if (spec.Gbnf.Contains('\0', StringComparison.Ordinal))
+        if (InputChecks.ContainsNul(spec.Gbnf))
         {
             throw Fail("the grammar contains a NUL character");
         }

@@ -16,7 +16,7 @@ public static class VocabularyBuilder
 
     /// <summary>
     /// Common English words built into every generated vocabulary (each with a leading U+2581), including every word
-    /// `sovereign bench` draws synthetic prompts from, so a synthetic prompt of N words is about N tokens here too.
+    /// `sovereign-bench bench` draws synthetic prompts from, so a synthetic prompt of N words is about N tokens here too.
     /// </summary>
     public static IReadOnlyList<string> BuiltInWords { get; } =
     [

@@ -173,14 +173,5 @@ internal sealed class MessagesOutput(string id, string model, SseWriter? sse)
         }
     }
 
-    private Task EmitAsync(string type, JsonObject payload)
-    {
-        var data = new JsonObject { ["type"] = type };
-        foreach (var (key, value) in payload)
-        {
-            data[key] = value?.DeepClone();
-        }
-
-        return sse!.WriteEventAsync(type, data);
-    }
+    private Task EmitAsync(string type, JsonObject payload) => sse!.WriteTypedEventAsync(type, payload);
 }

@@ -13,31 +13,14 @@ namespace SovereignInference.Tests.Engine.Grammar;
 /// Grammar-constrained generation on real llama.cpp with the random "tiny" model: at temperature 1 its
 /// output is close to noise, so whatever parses and validates does so because of the grammar.
 /// </summary>
-public sealed class GrammarGenerationTests : IAsyncLifetime
+public sealed class GrammarGenerationTests(TinyGrammarEngine llama) : IClassFixture<TinyGrammarEngine>
 {
-    private const string Model = "tiny";
+    private const string Model = TinyGrammarEngine.Model;
     private const string PersonSchema = SchemaValidator.PersonSchema;
 
-    private EngineHarness _harness = null!;
+    private EngineHarness Harness => llama.Harness;
 
-    public async Task InitializeAsync()
-    {
-        var path = TestModels.Tiny().Path;
-        _harness = await EngineHarness.StartAsync(new EngineOptions
-        {
-            ModelsDir = Path.Combine(Path.GetTempPath(), "sovereign-empty-models-dir"),
-            Model = [path],
-            Aliases = new() { [Path.GetFileName(path)] = Model },
-            Parallel = 4,
-            CtxSize = 512,
-        });
-    }
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
-
-    private static IReadOnlyList<int> Prompt => [TestVocabulary.BosId, Id("▁Hello"), Id("▁world")];
-
-    private static int Id(string piece) => TestModels.Tiny().Vocabulary.IdOf(piece);
+    private static IReadOnlyList<int> Prompt => TinyGrammarEngine.Prompt;
 
     [Theory]
     [InlineData(1UL)]
@@ -47,7 +30,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
     [InlineData(5UL)]
     public async Task Json_schema_output_parses_and_validates(ulong seed)
     {
-        var result = await _harness.RunAsync(new GenerationRequest
+        var result = await Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -79,7 +62,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
             bias[vocab.IdOf(piece)] = 6;
         }
 
-        var result = await _harness.RunAsync(new GenerationRequest
+        var result = await Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -96,7 +79,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
     [Fact]
     public async Task End_of_generation_comes_exactly_when_the_grammar_is_complete()
     {
-        var result = await _harness.RunAsync(new GenerationRequest
+        var result = await Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -114,7 +97,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
     public async Task Unconstrained_output_of_the_same_seed_is_not_json()
     {
         // Shows the random model does not produce JSON on its own, so the tests above test the grammar.
-        var result = await _harness.RunAsync(new GenerationRequest
+        var result = await Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -128,7 +111,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
     [Fact]
     public async Task An_invalid_grammar_is_rejected_before_admission_and_the_engine_keeps_serving()
     {
-        var error = await Assert.ThrowsAsync<EngineException>(() => _harness.RunAsync(new GenerationRequest
+        var error = await Assert.ThrowsAsync<EngineException>(() => Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -138,9 +121,9 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
 
         Assert.Equal(EngineErrorCode.InvalidArgument, error.Code);
         Assert.Equal("response_format", error.Param);
-        Assert.Equal(0, _harness.Engine.ActiveSequences);
+        Assert.Equal(0, Harness.Engine.ActiveSequences);
 
-        var ok = await _harness.RunAsync(new GenerationRequest
+        var ok = await Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -154,7 +137,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Constrained_and_free_sequences_share_a_batch()
     {
-        var constrained = Enumerable.Range(0, 3).Select(i => _harness.RunAsync(new GenerationRequest
+        var constrained = Enumerable.Range(0, 3).Select(i => Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,
@@ -162,7 +145,7 @@ public sealed class GrammarGenerationTests : IAsyncLifetime
             Grammar = JsonSchemaGrammar.FromSchema(PersonSchema),
             Sampling = new SamplingParams { Temperature = 1, Seed = (ulong)(100 + i) },
         })).ToList();
-        var free = _harness.RunAsync(new GenerationRequest
+        var free = Harness.RunAsync(new GenerationRequest
         {
             Model = Model,
             PromptTokens = Prompt,

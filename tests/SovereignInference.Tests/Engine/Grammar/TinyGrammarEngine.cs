@@ -17,7 +17,7 @@ namespace SovereignInference.Tests.Engine.Grammar;
 /// </summary>
 public sealed class TinyGrammarEngine : IAsyncLifetime
 {
-    private const string Model = "tiny";
+    public const string Model = "tiny";
 
     private EngineHarness _harness = null!;
     private LoadedModel _direct = null!;

@@ -34,6 +34,19 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("bench", "--url", "http://127.0.0.1:1", "--model", "m")]
+    [InlineData("bench-engine", "--rounds", "1")]
+    public async Task Old_bench_commands_point_to_sovereign_bench_and_fail_without_running(string name, params string[] args)
+    {
+        var (exit, output, error) = await CommandLineRunner.InvokeAsync(MovedBenchCommands.Create(), [name, .. args]);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Contains($"sovereign-bench {name}", error, StringComparison.Ordinal);
+        Assert.Contains("tools/SovereignInference.Bench", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("mistral-v11", "[ARGS]")]
     [InlineData("mistral-v15", "[MODEL_SETTINGS]")]
     [InlineData("chatml", "<|im_start|>")]

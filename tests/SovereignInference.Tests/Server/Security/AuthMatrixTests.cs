@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -77,7 +76,7 @@ public sealed class AuthMatrixTests
                     var label = $"{method} /{path} content-type '{contentType}' {header} '{key}': {(int)response.StatusCode} {body}";
                     if (expectDenied)
                     {
-                        if (response.StatusCode != HttpStatusCode.Unauthorized || ErrorCode(body) != "invalid_api_key")
+                        if (response.StatusCode != HttpStatusCode.Unauthorized || ErrorBodies.ErrorCode(body) is not ("invalid_api_key" or "authentication_error"))
                         {
                             failures.Add(label);
                         }
@@ -130,27 +129,5 @@ public sealed class AuthMatrixTests
         }
 
         return routes;
-    }
-
-    private static string? ErrorCode(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var error = document.RootElement.GetProperty("error");
-
-            // Anthropic-shaped errors (under /v1/messages) carry the kind in "type".
-            return error.TryGetProperty("code", out var code)
-                ? code.GetString()
-                : error.GetProperty("type").GetString() == "authentication_error" ? "invalid_api_key" : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-        catch (KeyNotFoundException)
-        {
-            return null;
-        }
     }
 }

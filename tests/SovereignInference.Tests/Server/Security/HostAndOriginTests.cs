@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.Security;
@@ -29,7 +28,7 @@ public sealed class HostAndOriginTests
             request.Headers.Host = host;
             using var response = await server.Http.SendAsync(request);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal("invalid_host", await ErrorCode(response));
+            Assert.Equal("invalid_host", await ErrorBodies.ErrorCodeAsync(response));
         }
     }
 
@@ -74,7 +73,7 @@ public sealed class HostAndOriginTests
             request.Headers.Add("Origin", "http://evil.example.com");
             using var response = await server.Http.SendAsync(request);
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-            Assert.Equal("origin_not_allowed", await ErrorCode(response));
+            Assert.Equal("origin_not_allowed", await ErrorBodies.ErrorCodeAsync(response));
             Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
         }
 
@@ -149,7 +148,7 @@ public sealed class HostAndOriginTests
 
             using var response = await server.Http.SendAsync(request);
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-            Assert.Equal("unsupported_media_type", await ErrorCode(response));
+            Assert.Equal("unsupported_media_type", await ErrorBodies.ErrorCodeAsync(response));
         }
 
         Assert.Equal(0, generations);
@@ -186,11 +185,5 @@ public sealed class HostAndOriginTests
         request.Headers.Host = host;
         using var response = await server.Http.SendAsync(request);
         return response.StatusCode;
-    }
-
-    internal static async Task<string?> ErrorCode(HttpResponseMessage response)
-    {
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetProperty("error").GetProperty("code").GetString();
     }
 }

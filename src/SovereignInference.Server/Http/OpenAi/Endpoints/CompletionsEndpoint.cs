@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Requests;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;
@@ -20,7 +21,7 @@ internal static class CompletionsEndpoint
 
         var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
         var model = engine.GetReadyModel(common.Model);
-        var tokenizer = model.Tokenizer!;
+        var tokenizer = model.ReadyTokenizer();
         var requests = request.Prompts
             .SelectMany((p, promptIndex) => Enumerable.Range(0, common.N).Select(i => common.ToRequest(promptIndex * common.N + i, p.Tokens, p.Text)))
             .ToList();

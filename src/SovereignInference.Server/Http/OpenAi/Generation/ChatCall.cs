@@ -1,5 +1,6 @@
 using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Requests;
 using SovereignInference.Server.Http.OpenAi.Validation;
 using SovereignInference.Server.Security;
 
@@ -39,7 +40,7 @@ internal sealed class ChatCall : IAsyncDisposable
         var model = engine.GetReadyModel(common.Model);
         var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName, request.ReasoningEffort);
         var choices = Enumerable.Range(0, common.N)
-            .Select(i => new ChatChoiceState(i, model.Tokenizer!, turn.NewAssembler(), common.Sampling.Logprobs))
+            .Select(i => new ChatChoiceState(i, model.ReadyTokenizer(), turn.NewAssembler(), common.Sampling.Logprobs))
             .ToArray();
         var streams = await ChoiceStreams.StartAsync(
             engine,

@@ -284,19 +284,6 @@ internal sealed class ResponseOutput(string id, long createdAt, ResponsesRequest
         ["status"] = status,
     };
 
-    private Task EmitAsync(string type, JsonObject payload)
-    {
-        if (sse is null)
-        {
-            return Task.CompletedTask;
-        }
-
-        var data = new JsonObject { ["type"] = type, ["sequence_number"] = _sequence++ };
-        foreach (var (key, value) in payload)
-        {
-            data[key] = value?.DeepClone();
-        }
-
-        return sse.WriteEventAsync(type, data);
-    }
+    private Task EmitAsync(string type, JsonObject payload) =>
+        sse is null ? Task.CompletedTask : sse.WriteTypedEventAsync(type, payload, _sequence++);
 }

@@ -51,6 +51,27 @@ internal sealed class SseWriter
         await _response.Body.FlushAsync(_cancellationToken);
     }
 
+    /// <summary>
+    /// A typed event as the Responses and Anthropic Messages streams send them: "event: TYPE" and a data object that
+    /// starts with "type": TYPE (then "sequence_number" when given), followed by the payload's fields (copied).
+    /// </summary>
+    public Task WriteTypedEventAsync(string type, System.Text.Json.Nodes.JsonObject payload, int? sequenceNumber = null)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var data = new System.Text.Json.Nodes.JsonObject { ["type"] = type };
+        if (sequenceNumber is { } sequence)
+        {
+            data["sequence_number"] = sequence;
+        }
+
+        foreach (var (key, value) in payload)
+        {
+            data[key] = value?.DeepClone();
+        }
+
+        return WriteEventAsync(type, data);
+    }
+
     public async Task WriteDoneAsync()
     {
         await _response.Body.WriteAsync(Done, _cancellationToken);

@@ -59,7 +59,7 @@ internal sealed record CompletionRequest(CommonParameters Common, IReadOnlyList<
         var first = prompt[0];
         if (first.ValueKind == JsonValueKind.Number)
         {
-            return [new CompletionPrompt(null, Tokens(prompt, "prompt"))];
+            return [new CompletionPrompt(null, TokenIds(prompt, "prompt"))];
         }
 
         var list = new List<CompletionPrompt>();
@@ -70,7 +70,7 @@ internal sealed record CompletionRequest(CommonParameters Common, IReadOnlyList<
             list.Add(item.ValueKind switch
             {
                 JsonValueKind.String => new CompletionPrompt(item.GetString(), null),
-                JsonValueKind.Array => new CompletionPrompt(null, Tokens(item, path)),
+                JsonValueKind.Array => new CompletionPrompt(null, TokenIds(item, path)),
                 _ => throw Invalid(path, Shape),
             });
         }
@@ -81,17 +81,5 @@ internal sealed record CompletionRequest(CommonParameters Common, IReadOnlyList<
         }
 
         return list;
-    }
-
-    private static List<int> Tokens(JsonElement array, string path)
-    {
-        var tokens = new List<int>(array.GetArrayLength());
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            tokens.Add((int)IntegerValue(item, $"{path}[{i++}]", 0, int.MaxValue));
-        }
-
-        return tokens;
     }
 }

@@ -55,7 +55,7 @@ internal sealed record EmbeddingsRequest(string Model, EmbeddingRequest Engine, 
         switch (input[0].ValueKind)
         {
             case JsonValueKind.Number:
-                return request with { TokenInputs = [Tokens(input, "input")] };
+                return request with { TokenInputs = [TokenIds(input, "input")] };
             case JsonValueKind.String:
                 var texts = new List<string>();
                 var i = 0;
@@ -71,7 +71,7 @@ internal sealed record EmbeddingsRequest(string Model, EmbeddingRequest Engine, 
                 var j = 0;
                 foreach (var item in input.EnumerateArray())
                 {
-                    lists.Add(item.ValueKind == JsonValueKind.Array ? Tokens(item, $"input[{j}]") : throw Invalid($"input[{j}]", "must be an array of token ids like the other items"));
+                    lists.Add(item.ValueKind == JsonValueKind.Array ? TokenIds(item, $"input[{j}]") : throw Invalid($"input[{j}]", "must be an array of token ids like the other items"));
                     j++;
                 }
 
@@ -79,17 +79,5 @@ internal sealed record EmbeddingsRequest(string Model, EmbeddingRequest Engine, 
             default:
                 throw Invalid("input", Shape);
         }
-    }
-
-    private static List<int> Tokens(JsonElement array, string path)
-    {
-        var tokens = new List<int>(array.GetArrayLength());
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            tokens.Add((int)IntegerValue(item, $"{path}[{i++}]", 0, int.MaxValue));
-        }
-
-        return tokens;
     }
 }

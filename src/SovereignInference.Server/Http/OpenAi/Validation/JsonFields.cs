@@ -88,6 +88,22 @@ internal static class JsonFields
         return n;
     }
 
+    /// <summary>
+    /// A JSON array of token ids (each an integer 0..int.MaxValue, errors naming "path[i]"). Whether each id is inside
+    /// the model's vocabulary is the engine's check (<see cref="Engine.Requests.InputChecks"/>), made once it knows the model.
+    /// </summary>
+    public static List<int> TokenIds(JsonElement array, string path)
+    {
+        var tokens = new List<int>(array.GetArrayLength());
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            tokens.Add((int)IntegerValue(item, $"{path}[{i++}]", 0, int.MaxValue));
+        }
+
+        return tokens;
+    }
+
     public static EngineException Invalid(string path, string rule) => EngineException.Invalid(path, $"'{path}' {rule}");
 
     public static EngineException Unsupported(string path, string what) => EngineException.Invalid(path, $"'{path}' is not supported: {what}");

@@ -1,4 +1,0 @@
-namespace SovereignInference.Server.Bench.Targets;
-
-/// <summary>One request's input: the prompt text and the output length asked for.</summary>
-internal sealed record BenchPrompt(string Text, int MaxTokens);

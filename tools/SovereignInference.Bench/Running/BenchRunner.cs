@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using SovereignInference.Bench.Prompts;
+using SovereignInference.Bench.Stats;
+using SovereignInference.Bench.Targets;
+
+namespace SovereignInference.Bench.Running;
+
+/// <summary>
+/// Runs the concurrency levels one after another. At level N, N clients each send a request, wait for it to finish,
+/// and send the next, until the level's requests are used up (a closed loop: N requests in flight at all times but the
+/// tail).
+/// </summary>
+internal sealed class BenchRunner
+{
+    private readonly IBenchTarget _target;
+    private readonly PromptSource _prompts;
+    private readonly IBenchProgress? _progress;
+
+    public BenchRunner(IBenchTarget target, PromptSource prompts, IBenchProgress? progress = null)
+    {
+        _target = target;
+        _prompts = prompts;
+        _progress = progress;
+    }
+
+    public async Task<IReadOnlyList<LevelStatistics>> RunAsync(IReadOnlyList<int> levels, int requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(levels);
+        var results = new List<LevelStatistics>(levels.Count);
+        foreach (var level in levels)
+        {
+            results.Add(await RunLevelAsync(level, requests, cancellationToken));
+        }
+
+        return results;
+    }
+
+    public async Task<LevelStatistics> RunLevelAsync(int concurrency, int requests, CancellationToken cancellationToken)
+    {
+        var prompts = Enumerable.Range(0, requests).Select(i => _prompts.Get(concurrency, i)).ToArray();
+        var traces = new RequestTrace[requests];
+        var next = -1;
+        _progress?.LevelStarted(concurrency, requests);
+        var start = Stopwatch.GetTimestamp();
+        var clients = Enumerable.Range(0, Math.Min(concurrency, requests)).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests)
+            {
+                var trace = await _target.SendAsync(prompts[i], cancellationToken);
+                traces[i] = trace;
+                _progress?.RequestFinished(concurrency, trace.Succeeded);
+            }
+        }, cancellationToken));
+        await Task.WhenAll(clients);
+        var end = Stopwatch.GetTimestamp();
+        _progress?.LevelFinished(concurrency);
+        return LevelStatistics.From(concurrency, traces, start, end);
+    }
+}
