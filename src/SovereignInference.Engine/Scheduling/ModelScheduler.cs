@@ -472,9 +472,10 @@ public sealed partial class ModelScheduler : IDisposable
         slot.Owner = null;
         slot.LastUsedStep = _step;
         var freeCache = error is not null || (reason == FinishReason.Cancelled && seq.Request.FreeCacheOnCancel);
-        if (freeCache || seq.IsPrefilling)
+        if (freeCache || seq.PrefillCursor < seq.Request.PromptTokens.Length)
         {
-            // A half-filled prompt is cheap to redo and would otherwise pin a partial prefix.
+            // A half-filled prompt is cheap to redo and would otherwise pin a partial prefix. A prompt fed whole
+            // stays cached even when the request ended on its first sampled token (max_tokens 1, or EOS at once).
             FreeSlot(slot);
         }
 

@@ -76,9 +76,7 @@ public sealed class PrefixReuseTests
         Assert.Empty(s.Runner.Violations);
     }
 
-    [Fact(Skip = "Known defect in ModelScheduler.Finish (owned by the model-manager work, read-only here): a request that ends on its "
-        + "first sampled token (max_tokens 1, or end of generation at once) still counts as prefilling (PendingToken < 0), so its "
-        + "fully fed prompt is freed instead of kept. Fix: free only when PrefillCursor < PromptTokens.Length; then un-skip.")]
+    [Fact]
     public async Task A_request_ending_on_its_first_token_keeps_its_prompt_cached()
     {
         using var s = new ScriptedScheduler(new ScriptedModelRunner(maxSequences: 1), ScriptedScheduler.FixedChunks(64));
