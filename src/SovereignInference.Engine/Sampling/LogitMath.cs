@@ -48,6 +48,118 @@ internal static class LogitMath
         return max;
     }
 
+    /// <summary>Returns the maximum of <paramref name="values"/> with NaN read as -∞ (-∞ when nothing else is there); reads only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SanitizedMax(ReadOnlySpan<float> values)
+    {
+        var negInf = new Vector<float>(float.NegativeInfinity);
+        var maxV = negInf;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(values[i..]);
+                maxV = Vector.Max(maxV, Vector.ConditionalSelect(Vector.Equals(v, v), v, negInf));
+            }
+        }
+
+        var max = float.NegativeInfinity;
+        for (var lane = 0; lane < Vector<float>.Count; lane++)
+        {
+            max = Math.Max(max, maxV[lane]);
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (values[i] > max)
+            {
+                max = values[i];
+            }
+        }
+
+        return max;
+    }
+
+    /// <summary>
+    /// <see cref="SumExp"/> of <paramref name="values"/> with NaN read as -∞ (adding nothing): the same sum, in the
+    /// same order, as <see cref="CopySanitizedMax"/> followed by <see cref="SumExp"/>, without the copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SanitizedSumExp(ReadOnlySpan<float> values, float max, float scale)
+    {
+        var negInf = new Vector<float>(float.NegativeInfinity);
+        var sumV = Vector<float>.Zero;
+        var maxV = new Vector<float>(max);
+        var scaleV = new Vector<float>(scale);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(values[i..]);
+                v = Vector.ConditionalSelect(Vector.Equals(v, v), v, negInf);
+                sumV += Vector.Exp((v - maxV) * scaleV);
+            }
+        }
+
+        double sum = 0;
+        for (var lane = 0; lane < Vector<float>.Count; lane++)
+        {
+            sum += sumV[lane];
+        }
+
+        for (; i < values.Length; i++)
+        {
+            var x = values[i];
+            sum += MathF.Exp(((float.IsNaN(x) ? float.NegativeInfinity : x) - max) * scale);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Writes exp((x - <paramref name="max"/>) × <paramref name="scale"/>) of each x of <paramref name="source"/> (NaN read as
+    /// -∞) into <paramref name="destination"/> and returns their sum: <see cref="CopySanitizedMax"/> and
+    /// <see cref="ExpInPlace"/> in one pass, with the same values and the same sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SanitizedExpInto(ReadOnlySpan<float> source, Span<float> destination, float max, float scale)
+    {
+        var negInf = new Vector<float>(float.NegativeInfinity);
+        var sumV = Vector<float>.Zero;
+        var maxV = new Vector<float>(max);
+        var scaleV = new Vector<float>(scale);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(source[i..]);
+                v = Vector.ConditionalSelect(Vector.Equals(v, v), v, negInf);
+                var e = Vector.Exp((v - maxV) * scaleV);
+                e.CopyTo(destination[i..]);
+                sumV += e;
+            }
+        }
+
+        double sum = 0;
+        for (var lane = 0; lane < Vector<float>.Count; lane++)
+        {
+            sum += sumV[lane];
+        }
+
+        for (; i < source.Length; i++)
+        {
+            var x = source[i];
+            var e = MathF.Exp(((float.IsNaN(x) ? float.NegativeInfinity : x) - max) * scale);
+            destination[i] = e;
+            sum += e;
+        }
+
+        return sum;
+    }
+
     /// <summary>Returns the maximum of NaN-free <paramref name="values"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> values)

@@ -15,7 +15,9 @@ namespace SovereignInference.Engine.Sampling;
 /// <remarks>
 /// Steady-state <see cref="Sample(ReadOnlySpan{float})"/> allocates nothing except the returned top-logprobs array:
 /// vocabulary-sized scratch comes from <see cref="ArrayPool{T}.Shared"/> for the duration of the call, so idle requests
-/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs.
+/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs. Without logit
+/// bias and penalties the row is read in place (no copy); greedy then costs one max pass and one search. The
+/// log-sum-exp behind <see cref="SampledToken.Logprob"/> is computed only when <see cref="SamplingParams.Logprobs"/> is set.
 /// </remarks>
 public sealed class TokenSampler
 {
@@ -45,6 +47,9 @@ public sealed class TokenSampler
 
     // Frequency / presence penalties: counts over generated tokens only.
     private readonly Dictionary<int, int>? _generatedCounts;
+
+    // Whether bias or penalties change the logits (otherwise the row is read in place).
+    private readonly bool _adjustsLogits;
 
     private Xoshiro256StarStar _rng;
 
@@ -99,6 +104,8 @@ public sealed class TokenSampler
         {
             _generatedCounts = [];
         }
+
+        _adjustsLogits = _biasTokens.Length > 0 || _windowCounts is not null || _generatedCounts is not null;
     }
 
     /// <summary>The seed actually in use: <see cref="SamplingParams.Seed"/>, or the random one chosen when that was null.</summary>
@@ -122,12 +129,58 @@ public sealed class TokenSampler
             throw new ArgumentException($"Expected {_vocabSize} logits, got {logits.Length}.", nameof(logits));
         }
 
+        return _adjustsLogits ? SampleAdjusted(logits) : SampleRaw(logits);
+    }
+
+    /// <summary>
+    /// No logit bias and no penalties: the logits are read where they lie. Greedy is one max pass and one search, top-k
+    /// selects from the row itself, and the other draws write their weights in one pass (no copy, no second max); the
+    /// log-sum-exp is computed only when log-probabilities are wanted. Same tokens and values as
+    /// <see cref="SampleAdjusted"/> (pinned by TokenSamplerFastPathTests).
+    /// </summary>
+    private SampledToken SampleRaw(ReadOnlySpan<float> logits)
+    {
+        var rawMax = LogitMath.SanitizedMax(logits);
+        int token;
+        if (_params.Temperature == 0f)
+        {
+            token = rawMax == float.NegativeInfinity ? LogitMath.ArgMax(logits) : logits.IndexOf(rawMax);
+        }
+        else if (_params.TopK > 0 && _params.TopK < _vocabSize)
+        {
+            token = DrawTopK(logits, logits, _params.TopK, 1f / _params.Temperature);
+        }
+        else if (!float.IsFinite(rawMax))
+        {
+            token = LogitMath.ArgMax(logits);
+        }
+        else
+        {
+            var rented = ArrayPool<float>.Shared.Rent(_vocabSize);
+            try
+            {
+                var probs = rented.AsSpan(0, _vocabSize);
+                var total = LogitMath.SanitizedExpInto(logits, probs, rawMax, 1f / _params.Temperature);
+                token = _params.TopP < 1f ? DrawNucleus(probs, total) : DrawFullVocabulary(probs, total);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+
+        return Finish(logits, token, _params.Logprobs && float.IsFinite(rawMax) ? rawMax + Math.Log(LogitMath.SanitizedSumExp(logits, rawMax, 1f)) : double.NaN);
+    }
+
+    /// <summary>Logit bias or penalties: they apply to a vocabulary-sized copy of the row.</summary>
+    private SampledToken SampleAdjusted(ReadOnlySpan<float> logits)
+    {
         var rented = ArrayPool<float>.Shared.Rent(_vocabSize);
         try
         {
             var work = rented.AsSpan(0, _vocabSize);
             var rawMax = LogitMath.CopySanitizedMax(logits, work);
-            var rawLogSumExp = float.IsFinite(rawMax)
+            var rawLogSumExp = _params.Logprobs && float.IsFinite(rawMax)
                 ? rawMax + Math.Log(LogitMath.SumExp(work, rawMax, 1f))
                 : double.NaN;
 
@@ -135,19 +188,24 @@ public sealed class TokenSampler
             ApplyPenalties(work);
 
             var token = _params.Temperature == 0f ? Greedy(work, logits) : Draw(work, logits);
-
-            var logprob = RawLogprob(logits[token], rawLogSumExp);
-            var top = _params.Logprobs && _params.TopLogprobs > 0
-                ? TopRawLogprobs(logits, rawLogSumExp, _params.TopLogprobs)
-                : null;
-
-            Record(token);
-            return new SampledToken(token, logprob, top);
+            return Finish(logits, token, rawLogSumExp);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Reports the chosen token (with its raw log-probabilities when wanted) and records it for the penalties.</summary>
+    private SampledToken Finish(ReadOnlySpan<float> logits, int token, double rawLogSumExp)
+    {
+        var logprob = _params.Logprobs ? RawLogprob(logits[token], rawLogSumExp) : float.NaN;
+        var top = _params.Logprobs && _params.TopLogprobs > 0
+            ? TopRawLogprobs(logits, rawLogSumExp, _params.TopLogprobs)
+            : null;
+
+        Record(token);
+        return new SampledToken(token, logprob, top);
     }
 
     private static ulong RandomSeed()

@@ -202,7 +202,7 @@ public sealed partial class ModelScheduler : IDisposable
         CommitFedTokens();
         SampleAndPublish();
         _step++;
-        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+        Volatile.Write(ref _kvCellsUsed, CachedTokens());
         StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started), decodeElapsed));
     }
 
@@ -482,7 +482,19 @@ public sealed partial class ModelScheduler : IDisposable
         seq.Request.Writer.TryWrite(SequenceEvent.Finished(reason, error));
         seq.Request.Writer.TryComplete();
         Volatile.Write(ref _activeCount, _active.Count);
-        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+        Volatile.Write(ref _kvCellsUsed, CachedTokens());
+    }
+
+    /// <summary>Tokens held by all slots (a loop: this runs after every step).</summary>
+    private int CachedTokens()
+    {
+        var total = 0;
+        foreach (var slot in _slots)
+        {
+            total += slot.Tokens.Count;
+        }
+
+        return total;
     }
 
     private void FreeSlot(Slot slot)
