@@ -15,9 +15,10 @@ namespace SovereignInference.Engine.Sampling;
 /// <remarks>
 /// Steady-state <see cref="Sample(ReadOnlySpan{float})"/> allocates nothing except the returned top-logprobs array:
 /// vocabulary-sized scratch comes from <see cref="ArrayPool{T}.Shared"/> for the duration of the call, so idle requests
-/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs. Without logit
-/// bias and penalties the row is read in place (no copy); greedy then costs one max pass and one search. The
-/// log-sum-exp behind <see cref="SampledToken.Logprob"/> is computed only when <see cref="SamplingParams.Logprobs"/> is set.
+/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs. Greedy and
+/// top-k without logit bias, penalties and logprobs read the row in place (no copy); greedy then costs one max pass
+/// and one search. The log-sum-exp behind <see cref="SampledToken.Logprob"/> is computed only when
+/// <see cref="SamplingParams.Logprobs"/> is set.
 /// </remarks>
 public sealed class TokenSampler
 {
@@ -48,8 +49,9 @@ public sealed class TokenSampler
     // Frequency / presence penalties: counts over generated tokens only.
     private readonly Dictionary<int, int>? _generatedCounts;
 
-    // Whether bias or penalties change the logits (otherwise the row is read in place).
+    // Whether bias or penalties change the logits, and whether the row can be read in place (see SampleInPlace).
     private readonly bool _adjustsLogits;
+    private readonly bool _inPlace;
 
     private Xoshiro256StarStar _rng;
 
@@ -106,6 +108,7 @@ public sealed class TokenSampler
         }
 
         _adjustsLogits = _biasTokens.Length > 0 || _windowCounts is not null || _generatedCounts is not null;
+        _inPlace = !_adjustsLogits && !p.Logprobs && (p.Temperature == 0f || (p.TopK > 0 && p.TopK < vocabSize));
     }
 
     /// <summary>The seed actually in use: <see cref="SamplingParams.Seed"/>, or the random one chosen when that was null.</summary>
@@ -129,51 +132,37 @@ public sealed class TokenSampler
             throw new ArgumentException($"Expected {_vocabSize} logits, got {logits.Length}.", nameof(logits));
         }
 
-        return _adjustsLogits ? SampleAdjusted(logits) : SampleRaw(logits);
+        return _inPlace ? SampleInPlace(logits) : SampleFromCopy(logits);
     }
 
     /// <summary>
-    /// No logit bias and no penalties: the logits are read where they lie. Greedy is one max pass and one search, top-k
-    /// selects from the row itself, and the other draws write their weights in one pass (no copy, no second max); the
-    /// log-sum-exp is computed only when log-probabilities are wanted. Same tokens and values as
-    /// <see cref="SampleAdjusted"/> (pinned by TokenSamplerFastPathTests).
+    /// Greedy or top-k with no logit bias, no penalties and no logprobs: the row is read where it lies, with no
+    /// vocabulary-sized copy. Greedy is one max pass and one search; top-k selects from the row itself. Same tokens as
+    /// <see cref="SampleFromCopy"/> (pinned by TokenSamplerFastPathTests).
     /// </summary>
-    private SampledToken SampleRaw(ReadOnlySpan<float> logits)
+    private SampledToken SampleInPlace(ReadOnlySpan<float> logits)
     {
-        var rawMax = LogitMath.SanitizedMax(logits);
         int token;
         if (_params.Temperature == 0f)
         {
-            token = rawMax == float.NegativeInfinity ? LogitMath.ArgMax(logits) : logits.IndexOf(rawMax);
-        }
-        else if (_params.TopK > 0 && _params.TopK < _vocabSize)
-        {
-            token = DrawTopK(logits, logits, _params.TopK, 1f / _params.Temperature);
-        }
-        else if (!float.IsFinite(rawMax))
-        {
-            token = LogitMath.ArgMax(logits);
+            var max = LogitMath.SanitizedMax(logits);
+            token = max == float.NegativeInfinity ? LogitMath.ArgMax(logits) : logits.IndexOf(max);
         }
         else
         {
-            var rented = ArrayPool<float>.Shared.Rent(_vocabSize);
-            try
-            {
-                var probs = rented.AsSpan(0, _vocabSize);
-                var total = LogitMath.SanitizedExpInto(logits, probs, rawMax, 1f / _params.Temperature);
-                token = _params.TopP < 1f ? DrawNucleus(probs, total) : DrawFullVocabulary(probs, total);
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(rented);
-            }
+            token = DrawTopK(logits, logits, _params.TopK, 1f / _params.Temperature);
         }
 
-        return Finish(logits, token, _params.Logprobs && float.IsFinite(rawMax) ? rawMax + Math.Log(LogitMath.SanitizedSumExp(logits, rawMax, 1f)) : double.NaN);
+        Record(token);
+        return new SampledToken(token, float.NaN, null);
     }
 
-    /// <summary>Logit bias or penalties: they apply to a vocabulary-sized copy of the row.</summary>
-    private SampledToken SampleAdjusted(ReadOnlySpan<float> logits)
+    /// <summary>
+    /// Everything else works on a sanitized copy of the row: bias and penalties change it, and the whole-vocabulary
+    /// draws turn it into weights. The log-sum-exp is computed only when logprobs are wanted, and without bias or
+    /// penalties the maximum found while copying is reused rather than searched for again.
+    /// </summary>
+    private SampledToken SampleFromCopy(ReadOnlySpan<float> logits)
     {
         var rented = ArrayPool<float>.Shared.Rent(_vocabSize);
         try
@@ -187,7 +176,8 @@ public sealed class TokenSampler
             ApplyBias(work);
             ApplyPenalties(work);
 
-            var token = _params.Temperature == 0f ? Greedy(work, logits) : Draw(work, logits);
+            var max = _adjustsLogits ? LogitMath.Max(work) : rawMax;
+            var token = _params.Temperature == 0f ? Greedy(work, logits, max) : Draw(work, logits, max);
             return Finish(logits, token, rawLogSumExp);
         }
         finally
@@ -269,13 +259,13 @@ public sealed class TokenSampler
         }
     }
 
-    private static int Greedy(ReadOnlySpan<float> work, ReadOnlySpan<float> raw)
+    private static int Greedy(ReadOnlySpan<float> work, ReadOnlySpan<float> raw, float max)
     {
-        var max = LogitMath.Max(work);
         return max == float.NegativeInfinity || float.IsNaN(max) ? LogitMath.ArgMax(raw) : work.IndexOf(max);
     }
 
-    private int Draw(Span<float> work, ReadOnlySpan<float> raw)
+    /// <param name="max">The largest value of <paramref name="work"/>.</param>
+    private int Draw(Span<float> work, ReadOnlySpan<float> raw, float max)
     {
         var invTemperature = 1f / _params.Temperature;
         var topK = _params.TopK;
@@ -285,7 +275,6 @@ public sealed class TokenSampler
             return DrawTopK(work, raw, topK, invTemperature);
         }
 
-        var max = LogitMath.Max(work);
         if (!float.IsFinite(max))
         {
             // Everything banned (or a +∞ logit): sampling is meaningless, fall back to the raw argmax.

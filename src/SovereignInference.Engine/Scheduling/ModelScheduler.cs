@@ -230,7 +230,9 @@ public sealed partial class ModelScheduler : IDisposable
             decodeSeqs++;
         }
 
-        var budget = Math.Min(_prefillBudget.Next(decodeSeqs, _active.Count - decodeSeqs), _batch.Length - count);
+        // With no prompt waiting (the usual decode step) there is nothing to size.
+        var prefilling = _active.Count - decodeSeqs;
+        var budget = prefilling == 0 ? 0 : Math.Min(_prefillBudget.Next(decodeSeqs, prefilling), _batch.Length - count);
         var prefillTokens = 0;
         var prefillSeqs = 0;
         foreach (var seq in _active)
