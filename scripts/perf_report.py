@@ -199,5 +199,13 @@ w("|---|---|---|---|---|---|")
 for t, r1, r8, h1, h8, itl in summary:
     w(f"| {t} | {r1:.2f} | {r8:.2f} | {h1:.2f} | {h8:.2f} | {itl:.2f} |")
 w("")
+# Hand-kept sections after the generated part (measured by other means, e.g. "## Engine per-step work") survive a rerun.
+kept = ""
+if os.path.exists(target):
+    with open(target) as f:
+        previous = f.read()
+    marker = previous.find("\n## Engine per-step work")
+    if marker >= 0:
+        kept = previous[marker:]
 with open(target, "w") as f:
-    f.write("\n".join(lines))
+    f.write("\n".join(lines).rstrip("\n") + "\n" + kept)

@@ -48,6 +48,39 @@ internal static class LogitMath
         return max;
     }
 
+    /// <summary>Returns the maximum of <paramref name="values"/> with NaN read as -∞ (-∞ when nothing else is there); reads only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SanitizedMax(ReadOnlySpan<float> values)
+    {
+        var negInf = new Vector<float>(float.NegativeInfinity);
+        var maxV = negInf;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(values[i..]);
+                maxV = Vector.Max(maxV, Vector.ConditionalSelect(Vector.Equals(v, v), v, negInf));
+            }
+        }
+
+        var max = float.NegativeInfinity;
+        for (var lane = 0; lane < Vector<float>.Count; lane++)
+        {
+            max = Math.Max(max, maxV[lane]);
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (values[i] > max)
+            {
+                max = values[i];
+            }
+        }
+
+        return max;
+    }
+
     /// <summary>Returns the maximum of NaN-free <paramref name="values"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> values)

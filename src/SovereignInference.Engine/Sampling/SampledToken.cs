@@ -4,7 +4,8 @@ namespace SovereignInference.Engine.Sampling;
 /// <param name="Token">The chosen token id.</param>
 /// <param name="Logprob">
 /// The model's log-probability of <paramref name="Token"/>: the log-softmax of the raw logits, before logit bias,
-/// penalties and temperature (what OpenAI reports). Never below <see cref="TokenSampler.LogprobFloor"/>.
+/// penalties and temperature (what OpenAI reports). Never below <see cref="TokenSampler.LogprobFloor"/>. Computed only
+/// when <see cref="SamplingParams.Logprobs"/> is set (it costs a pass of exp over the vocabulary); otherwise NaN.
 /// </param>
 /// <param name="TopLogprobs">
 /// The <see cref="SamplingParams.TopLogprobs"/> most likely tokens by raw log-softmax, most likely first (ties to the

@@ -15,7 +15,10 @@ namespace SovereignInference.Engine.Sampling;
 /// <remarks>
 /// Steady-state <see cref="Sample(ReadOnlySpan{float})"/> allocates nothing except the returned top-logprobs array:
 /// vocabulary-sized scratch comes from <see cref="ArrayPool{T}.Shared"/> for the duration of the call, so idle requests
-/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs.
+/// hold no per-vocabulary memory. Top-k uses heap selection and top-p sorts only the candidates it needs. Greedy and
+/// top-k without logit bias, penalties and logprobs read the row in place (no copy); greedy then costs one max pass
+/// and one search. The log-sum-exp behind <see cref="SampledToken.Logprob"/> is computed only when
+/// <see cref="SamplingParams.Logprobs"/> is set.
 /// </remarks>
 public sealed class TokenSampler
 {
@@ -45,6 +48,10 @@ public sealed class TokenSampler
 
     // Frequency / presence penalties: counts over generated tokens only.
     private readonly Dictionary<int, int>? _generatedCounts;
+
+    // Whether bias or penalties change the logits, and whether the row can be read in place (see SampleInPlace).
+    private readonly bool _adjustsLogits;
+    private readonly bool _inPlace;
 
     private Xoshiro256StarStar _rng;
 
@@ -99,6 +106,9 @@ public sealed class TokenSampler
         {
             _generatedCounts = [];
         }
+
+        _adjustsLogits = _biasTokens.Length > 0 || _windowCounts is not null || _generatedCounts is not null;
+        _inPlace = !_adjustsLogits && !p.Logprobs && (p.Temperature == 0f || (p.TopK > 0 && p.TopK < vocabSize));
     }
 
     /// <summary>The seed actually in use: <see cref="SamplingParams.Seed"/>, or the random one chosen when that was null.</summary>
@@ -122,32 +132,70 @@ public sealed class TokenSampler
             throw new ArgumentException($"Expected {_vocabSize} logits, got {logits.Length}.", nameof(logits));
         }
 
+        return _inPlace ? SampleInPlace(logits) : SampleFromCopy(logits);
+    }
+
+    /// <summary>
+    /// Greedy or top-k with no logit bias, no penalties and no logprobs: the row is read where it lies, with no
+    /// vocabulary-sized copy. Greedy is one max pass and one search; top-k selects from the row itself. Same tokens as
+    /// <see cref="SampleFromCopy"/> (pinned by TokenSamplerFastPathTests).
+    /// </summary>
+    private SampledToken SampleInPlace(ReadOnlySpan<float> logits)
+    {
+        int token;
+        if (_params.Temperature == 0f)
+        {
+            var max = LogitMath.SanitizedMax(logits);
+            token = max == float.NegativeInfinity ? LogitMath.ArgMax(logits) : logits.IndexOf(max);
+        }
+        else
+        {
+            token = DrawTopK(logits, logits, _params.TopK, 1f / _params.Temperature);
+        }
+
+        Record(token);
+        return new SampledToken(token, float.NaN, null);
+    }
+
+    /// <summary>
+    /// Everything else works on a sanitized copy of the row: bias and penalties change it, and the whole-vocabulary
+    /// draws turn it into weights. The log-sum-exp is computed only when logprobs are wanted, and without bias or
+    /// penalties the maximum found while copying is reused rather than searched for again.
+    /// </summary>
+    private SampledToken SampleFromCopy(ReadOnlySpan<float> logits)
+    {
         var rented = ArrayPool<float>.Shared.Rent(_vocabSize);
         try
         {
             var work = rented.AsSpan(0, _vocabSize);
             var rawMax = LogitMath.CopySanitizedMax(logits, work);
-            var rawLogSumExp = float.IsFinite(rawMax)
+            var rawLogSumExp = _params.Logprobs && float.IsFinite(rawMax)
                 ? rawMax + Math.Log(LogitMath.SumExp(work, rawMax, 1f))
                 : double.NaN;
 
             ApplyBias(work);
             ApplyPenalties(work);
 
-            var token = _params.Temperature == 0f ? Greedy(work, logits) : Draw(work, logits);
-
-            var logprob = RawLogprob(logits[token], rawLogSumExp);
-            var top = _params.Logprobs && _params.TopLogprobs > 0
-                ? TopRawLogprobs(logits, rawLogSumExp, _params.TopLogprobs)
-                : null;
-
-            Record(token);
-            return new SampledToken(token, logprob, top);
+            var max = _adjustsLogits ? LogitMath.Max(work) : rawMax;
+            var token = _params.Temperature == 0f ? Greedy(work, logits, max) : Draw(work, logits, max);
+            return Finish(logits, token, rawLogSumExp);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Reports the chosen token (with its raw log-probabilities when wanted) and records it for the penalties.</summary>
+    private SampledToken Finish(ReadOnlySpan<float> logits, int token, double rawLogSumExp)
+    {
+        var logprob = _params.Logprobs ? RawLogprob(logits[token], rawLogSumExp) : float.NaN;
+        var top = _params.Logprobs && _params.TopLogprobs > 0
+            ? TopRawLogprobs(logits, rawLogSumExp, _params.TopLogprobs)
+            : null;
+
+        Record(token);
+        return new SampledToken(token, logprob, top);
     }
 
     private static ulong RandomSeed()
@@ -211,13 +259,13 @@ public sealed class TokenSampler
         }
     }
 
-    private static int Greedy(ReadOnlySpan<float> work, ReadOnlySpan<float> raw)
+    private static int Greedy(ReadOnlySpan<float> work, ReadOnlySpan<float> raw, float max)
     {
-        var max = LogitMath.Max(work);
         return max == float.NegativeInfinity || float.IsNaN(max) ? LogitMath.ArgMax(raw) : work.IndexOf(max);
     }
 
-    private int Draw(Span<float> work, ReadOnlySpan<float> raw)
+    /// <param name="max">The largest value of <paramref name="work"/>.</param>
+    private int Draw(Span<float> work, ReadOnlySpan<float> raw, float max)
     {
         var invTemperature = 1f / _params.Temperature;
         var topK = _params.TopK;
@@ -227,7 +275,6 @@ public sealed class TokenSampler
             return DrawTopK(work, raw, topK, invTemperature);
         }
 
-        var max = LogitMath.Max(work);
         if (!float.IsFinite(max))
         {
             // Everything banned (or a +∞ logit): sampling is meaningless, fall back to the raw argmax.

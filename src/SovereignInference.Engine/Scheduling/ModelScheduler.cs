@@ -202,7 +202,7 @@ public sealed partial class ModelScheduler : IDisposable
         CommitFedTokens();
         SampleAndPublish();
         _step++;
-        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+        Volatile.Write(ref _kvCellsUsed, CachedTokens());
         StepCompleted?.Invoke(new StepRecord(_step, decodeSeqs, prefillTokens, prefillSeqs, _active.Count, Stopwatch.GetElapsedTime(started), decodeElapsed));
     }
 
@@ -230,7 +230,9 @@ public sealed partial class ModelScheduler : IDisposable
             decodeSeqs++;
         }
 
-        var budget = Math.Min(_prefillBudget.Next(decodeSeqs, _active.Count - decodeSeqs), _batch.Length - count);
+        // With no prompt waiting (the usual decode step) there is nothing to size.
+        var prefilling = _active.Count - decodeSeqs;
+        var budget = prefilling == 0 ? 0 : Math.Min(_prefillBudget.Next(decodeSeqs, prefilling), _batch.Length - count);
         var prefillTokens = 0;
         var prefillSeqs = 0;
         foreach (var seq in _active)
@@ -483,7 +485,19 @@ public sealed partial class ModelScheduler : IDisposable
         seq.Request.Writer.TryWrite(SequenceEvent.Finished(reason, error));
         seq.Request.Writer.TryComplete();
         Volatile.Write(ref _activeCount, _active.Count);
-        Volatile.Write(ref _kvCellsUsed, _slots.Sum(s => s.Tokens.Count));
+        Volatile.Write(ref _kvCellsUsed, CachedTokens());
+    }
+
+    /// <summary>Tokens held by all slots (a loop: this runs after every step).</summary>
+    private int CachedTokens()
+    {
+        var total = 0;
+        foreach (var slot in _slots)
+        {
+            total += slot.Tokens.Count;
+        }
+
+        return total;
     }
 
     private void FreeSlot(Slot slot)

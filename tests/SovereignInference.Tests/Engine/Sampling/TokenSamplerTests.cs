@@ -94,7 +94,7 @@ public class TokenSamplerTests(ITestOutputHelper output)
     public void All_negative_infinity_falls_back_to_the_raw_argmax(float temperature)
     {
         var logits = Enumerable.Repeat(float.NegativeInfinity, 100).ToArray();
-        var sampler = new TokenSampler(new SamplingParams { Temperature = temperature, Seed = 1 }, logits.Length, []);
+        var sampler = new TokenSampler(new SamplingParams { Temperature = temperature, Seed = 1, Logprobs = true }, logits.Length, []);
         var result = sampler.Sample(logits);
         Assert.Equal(0, result.Token);
         Assert.Equal(TokenSampler.LogprobFloor, result.Logprob);
@@ -450,6 +450,7 @@ public class TokenSamplerTests(ITestOutputHelper output)
             FrequencyPenalty = 1f,
             LogitBias = new Dictionary<int, float> { [7] = 5f },
             Seed = 8,
+            Logprobs = true,
         };
         var sampler = new TokenSampler(p, 3000, [7, 8, 9]);
         for (var i = 0; i < 50; i++)
@@ -488,6 +489,21 @@ public class TokenSamplerTests(ITestOutputHelper output)
         for (var i = 1; i < result.TopLogprobs.Length; i++)
         {
             Assert.True(result.TopLogprobs[i - 1].Logprob >= result.TopLogprobs[i].Logprob);
+        }
+    }
+
+    [Fact]
+    public void Logprob_is_not_computed_unless_asked_for()
+    {
+        var logits = RandomLogits(new Random(23), 3000, scale: 8);
+        var expected = LogSoftmax(logits);
+        foreach (var temperature in new[] { 0f, 0.7f })
+        {
+            var without = new TokenSampler(new SamplingParams { Temperature = temperature, Seed = 3 }, logits.Length, []).Sample(logits);
+            var with = new TokenSampler(new SamplingParams { Temperature = temperature, Seed = 3, Logprobs = true }, logits.Length, []).Sample(logits);
+            Assert.True(float.IsNaN(without.Logprob));
+            Assert.Equal(with.Token, without.Token);
+            Assert.Equal(expected[with.Token], with.Logprob, 1e-4);
         }
     }
 
