@@ -25,9 +25,11 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     public static string ScreenshotDirectory { get; } = RepositoryFiles.PathOf("artifacts/test-results/console");
 
     /// <summary>The Chromium to drive: $SOVEREIGN_CHROMIUM, else the first of the usual Debian paths that exists.</summary>
-    public static string ExecutablePath()
+    public static string ExecutablePath() => ExecutablePath(Environment.GetEnvironmentVariable(ExecutableVariable), Candidates);
+
+    /// <summary>The binary <paramref name="configured"/> names, else the first of <paramref name="candidates"/> that exists; else a clear error.</summary>
+    internal static string ExecutablePath(string? configured, IReadOnlyList<string> candidates)
     {
-        var configured = Environment.GetEnvironmentVariable(ExecutableVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
             return File.Exists(configured)
@@ -35,14 +37,17 @@ public sealed class ConsoleBrowser : IAsyncLifetime
                 : throw new InvalidOperationException($"{ExecutableVariable}={configured}, but there is no file there.");
         }
 
-        return Candidates.FirstOrDefault(File.Exists) ?? throw new InvalidOperationException(
-            $"No Chromium for the console's browser tests: none of {string.Join(", ", Candidates)} exists. Install Debian's chromium " +
+        return candidates.FirstOrDefault(File.Exists) ?? throw new InvalidOperationException(
+            $"No Chromium for the console's browser tests: none of {string.Join(", ", candidates)} exists. Install Debian's chromium " +
             $"(apt-get install -y chromium; .ci/run does it when missing) or set {ExecutableVariable} to a Chromium binary.");
     }
 
     public async Task InitializeAsync()
     {
         var path = ExecutablePath();
+
+        // Expect() waits 5 s by default; a reply on a busy 2-core CI machine can take longer.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -93,11 +98,24 @@ public sealed class ConsolePage(IBrowserContext context, IPage page) : IAsyncDis
         """;
 
     private readonly List<string> _problems = Attach(page);
+    private readonly List<string> _requests = Record(page);
 
     public IPage Page { get; } = page;
 
     /// <summary>Console errors, page errors and failed requests so far.</summary>
     public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>The URL of every request the page made so far.</summary>
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (_requests)
+            {
+                return [.. _requests];
+            }
+        }
+    }
 
     /// <summary>The CSP violations the page has seen.</summary>
     public async Task<IReadOnlyList<string>> CspViolationsAsync()
@@ -111,6 +129,19 @@ public sealed class ConsolePage(IBrowserContext context, IPage page) : IAsyncDis
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotDirectory, name + ".png"), FullPage = true });
 
     public async ValueTask DisposeAsync() => await context.CloseAsync();
+
+    private static List<string> Record(IPage page)
+    {
+        var requests = new List<string>();
+        page.Request += (_, request) =>
+        {
+            lock (requests)
+            {
+                requests.Add(request.Url);
+            }
+        };
+        return requests;
+    }
 
     private static List<string> Attach(IPage page)
     {

@@ -87,6 +87,17 @@ export class LineChart {
         }
       });
       g.stroke();
+      // A value with no neighbour (e.g. a percentile seen once) is a dot, not an invisible zero-length line.
+      g.fillStyle = COLORS[s % COLORS.length];
+      list.forEach((v, i) => {
+        if (v !== null && (list[i - 1] ?? null) === null && (list[i + 1] ?? null) === null) {
+          const x = left + (offset + i) * step;
+          const y = top + (h - top - bottom) * (1 - (top_ === 0 ? 0 : v / top_));
+          g.beginPath();
+          g.arc(x, y, 2.5, 0, 2 * Math.PI);
+          g.fill();
+        }
+      });
     });
 
     if (this.series.length > 1) {
@@ -111,7 +122,7 @@ function niceMax(value) {
     return 1;
   }
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const m of [1, 2, 2.5, 5, 10]) {
+  for (const m of [1, 2, 4, 5, 10]) {
     if (value <= m * magnitude) {
       return m * magnitude;
     }

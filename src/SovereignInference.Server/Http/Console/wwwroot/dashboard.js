@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 1000;
 const MODELS_EVERY = 5;
 const PERCENTILE_WINDOW_MS = 15000;
+const RATE_WINDOW_MS = 5000;
 
 /** Metric names the server exports (src/SovereignInference.Engine/Observability/EngineTelemetry.cs). */
 export const METRICS = {
@@ -98,7 +99,9 @@ async function refreshMetrics() {
     history.shift();
   }
 
-  const tps = previous ? Math.max(0, (point.streamed - previous.streamed) / ((now - previous.t) / 1000)) : null;
+  // Over the last 5 s (Prometheus' rate[5s]): tokens reach callers in bursts on a busy machine, per-second rates saw-tooth.
+  const since = history.find((p) => now - p.t <= RATE_WINDOW_MS && p !== point) ?? previous;
+  const tps = since ? Math.max(0, (point.streamed - since.streamed) / ((now - since.t) / 1000)) : null;
   const waiting = sum(samples, METRICS.waiting) ?? 0;
   const running = sum(samples, METRICS.running) ?? 0;
   const kv = max(samples, METRICS.kvUsage);
