@@ -221,17 +221,17 @@ async function send() {
       if (delta.content) {
         reply.content += delta.content;
       }
-      for (const call of delta.tool_calls ?? []) {
-        const index = call.index ?? 0;
+      for (const part of delta.tool_calls ?? []) {
+        const index = part.index ?? 0;
         const target = (reply.toolCalls[index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
-        if (call.id) {
-          target.id = call.id;
+        if (part.id) {
+          target.id = part.id;
         }
-        if (call.function?.name) {
-          target.function.name += call.function.name;
+        if (part.function?.name) {
+          target.function.name += part.function.name;
         }
-        if (call.function?.arguments) {
-          target.function.arguments += call.function.arguments;
+        if (part.function?.arguments) {
+          target.function.arguments += part.function.arguments;
         }
       }
       if (choice.finish_reason) {
@@ -319,16 +319,16 @@ function appendAssistant(model) {
   };
 }
 
-function toolCallView(call) {
-  let args = call.function.arguments;
+function toolCallView(toolCall) {
+  let args = toolCall.function.arguments;
   try {
     args = JSON.stringify(JSON.parse(args), null, 2);
   } catch {
     // still streaming, or not JSON: shown as received
   }
   return el("div", { class: "tool-call" },
-    el("div", {}, "Tool call ", el("span", { class: "name", text: call.function.name || "(unnamed)" }), call.id ? ` · ${call.id}` : ""),
-    el("pre", { class: "code", tabindex: "0", "aria-label": `Arguments of ${call.function.name}`, text: args }));
+    el("div", {}, "Tool call ", el("span", { class: "name", text: toolCall.function.name || "(unnamed)" }), toolCall.id ? ` · ${toolCall.id}` : ""),
+    el("pre", { class: "code", tabindex: "0", "aria-label": `Arguments of ${toolCall.function.name}`, text: args }));
 }
 
 function toggleDrawer(buttonId, drawerId, show) {
