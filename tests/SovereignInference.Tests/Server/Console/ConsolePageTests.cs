@@ -176,6 +176,39 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Stop_ends_a_stream_and_the_server_frees_its_slot()
+    {
+        // A chat model that never stops on its own: "[/INST]" → " a b a b …" until the context is full.
+        var loop = TestModels.Scripted(new ScriptedModelSpec { Name = "sovereign-console-loop", Transitions = ScriptedModelSpec.Chain("[/INST]", "▁a", "▁b", "▁a") });
+        var settings = ServerHarness.ModelSettings(("loop", loop.Path));
+        settings["Parallel"] = "1";
+        settings["CtxSize"] = "8192";
+        await using var server = await ServerHarness.StartAsync(settings);
+        await using var console = await browser.OpenAsync(server.HttpBase);
+        var page = console.Page;
+        await page.FillAsync("#prompt", "Go");
+        await page.ClickAsync("#send");
+
+        var reply = page.Locator(".message.assistant").Last;
+        await Expect(reply).ToHaveAttributeAsync("data-chunks", new Regex(@"^([2-9]\d|\d{3,})$"));
+        await page.ClickAsync("#stop-generation");
+
+        await Expect(reply).ToHaveAttributeAsync("data-state", "done");
+        await Expect(reply.Locator(".meta")).ToHaveTextAsync("stopped");
+        await Expect(page.Locator("#chat-status")).ToHaveTextAsync("Stopped.");
+        await Expect(page.Locator("#send")).ToBeEnabledAsync();
+        await Expect(page.Locator("#stop-generation")).ToBeDisabledAsync();
+        var running = new Regex(@"^sovereign_num_requests_running\{model=""loop""\} (\S+)$", RegexOptions.Multiline);
+        for (var i = 0; i < 300 && running.Match(await server.Http.GetStringAsync("metrics")).Groups[1].Value != "0"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("0", running.Match(await server.Http.GetStringAsync("metrics")).Groups[1].Value);
+        Assert.True(console.Problems.Count == 0, string.Join(Environment.NewLine, console.Problems));
+    }
+
+    [Fact]
     public async Task Reasoning_is_shown_folded_and_tool_calls_with_their_arguments()
     {
         await using var server = await ReasoningAndArgsToolCallTests.StartAsync();
