@@ -159,6 +159,19 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         await Expect(code).ToContainTextAsync($"{server.HttpBase.ToString().TrimEnd('/')}/v1/chat/completions");
         await Expect(code).ToContainTextAsync("\"model\": \"sovereign-demo\"");
         await Expect(code).ToContainTextAsync("$SOVEREIGN_API_KEY");
+
+        // The curl body, posted as it stands, is a request the server streams the demo reply for.
+        var curl = await code.TextContentAsync() ?? "";
+        var curlBody = curl.Split("<<'JSON'\n")[1].Split("\nJSON")[0];
+        using (var replay = await server.Http.PostAsync("v1/chat/completions", new StringContent(curlBody, System.Text.Encoding.UTF8, "application/json")))
+        {
+            var events = await replay.Content.ReadAsStringAsync();
+            Assert.True(replay.IsSuccessStatusCode, events);
+            Assert.Contains("text/event-stream", replay.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+            Assert.Contains(" locally", events, StringComparison.Ordinal);
+            Assert.EndsWith("data: [DONE]", events.TrimEnd(), StringComparison.Ordinal);
+        }
+
         await page.FocusAsync("#code-tab-curl");
         await page.Keyboard.PressAsync("ArrowRight");
         await Expect(page.Locator("#code-tab-python")).ToHaveAttributeAsync("aria-selected", "true");
