@@ -6,6 +6,7 @@ using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Http;
+using SovereignInference.Server.Http.BrowserConsole;
 using SovereignInference.Server.Http.OpenAi;
 using SovereignInference.Server.Http.OpenApi;
 using SovereignInference.Server.Observability;
@@ -71,6 +72,7 @@ public static class ServerHost
         app.MapHealthEndpoints();
         app.MapOpenAiEndpoints();
         app.MapSovereignOpenApi();
+        app.MapSovereignConsole();
         app.MapSovereignGrpc();
         return app;
     }

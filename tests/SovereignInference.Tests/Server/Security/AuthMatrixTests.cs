@@ -37,7 +37,11 @@ public sealed class AuthMatrixTests
         var routes = HttpRoutes(server);
         Assert.Contains(routes, r => r.Path == "v1/completions");
         Assert.Contains(routes, r => r.Path == "metrics");
-        Assert.Equal(["health/live", "health/ready"], routes.Where(r => r.Anonymous).Select(r => r.Path).Order().ToArray());
+        Assert.Equal(["health/live", "health/ready"], routes.Where(r => r.Anonymous && !IsConsoleFile(r.Path)).Select(r => r.Path).Order().ToArray());
+
+        // The browser console's static files (/ and /console/*) are open; the APIs the page calls are not.
+        Assert.All(routes.Where(r => IsConsoleFile(r.Path)), r => Assert.True(r.Anonymous && r.Method == HttpMethod.Get, r.Path));
+        Assert.Contains(routes, r => r.Path == "");
 
         var failures = new List<string>();
         foreach (var (method, path, anonymous) in routes.Append((HttpMethod.Post, "no/such/route", false)).Append((HttpMethod.Post, "sovereign.inference.v1.Inference/Generate", false)))
@@ -130,4 +134,6 @@ public sealed class AuthMatrixTests
 
         return routes;
     }
+
+    private static bool IsConsoleFile(string path) => path.Length == 0 || path.StartsWith("console/", StringComparison.Ordinal);
 }

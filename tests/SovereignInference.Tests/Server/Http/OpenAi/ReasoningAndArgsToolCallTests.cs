@@ -23,7 +23,7 @@ public sealed class ReasoningAndArgsToolCallTests
         ],
     };
 
-    private const string Tools = """[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]""";
+    internal const string Tools = """[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]""";
 
     /// <summary>A server with the thinking v11 model under the id "v11" (also used by the Responses and Messages tests).</summary>
     internal static Task<ServerHarness> StartAsync(string? reasoningField = null)

@@ -12,7 +12,7 @@ public sealed class RouteErrorTests
     [InlineData("GET", "v1/assistants", 404, "unknown_route")]
     [InlineData("GET", "v1/responses", 405, "method_not_allowed")]
     [InlineData("POST", "v1/nothing", 404, "unknown_route")]
-    [InlineData("GET", "", 404, "unknown_route")]
+    [InlineData("GET", "console/no-such-file.js", 404, "unknown_route")]
     [InlineData("DELETE", "v1/models/scripted", 405, "method_not_allowed")]
     [InlineData("GET", "v1/chat/completions", 405, "method_not_allowed")]
     [InlineData("PUT", "tokenize", 405, "method_not_allowed")]

@@ -1,0 +1,264 @@
+// The operations dashboard: models (status, memory, worker pid, loads/evictions) and live charts from /metrics.
+
+import { ApiError, call, el, formatBytes, json } from "./api.js";
+import { LineChart } from "./chart.js";
+import { buckets, byLabel, max, parsePrometheus, quantileBetween, sum } from "./prometheus.js";
+
+const $ = (id) => document.getElementById(id);
+
+const REFRESH_MS = 1000;
+const MODELS_EVERY = 5;
+const PERCENTILE_WINDOW_MS = 15000;
+const RATE_WINDOW_MS = 5000;
+
+/** Metric names the server exports (src/SovereignInference.Engine/Observability/EngineTelemetry.cs). */
+export const METRICS = {
+  // Observed once per streamed update (one token, rarely more) after a request's first token: a live token rate.
+  // sovereign_generation_tokens_total is counted when a request finishes, so a long stream would show as one late jump.
+  streamedTokens: "sovereign_inter_token_latency_seconds_count",
+  waiting: "sovereign_num_requests_waiting",
+  running: "sovereign_num_requests_running",
+  kvUsage: "sovereign_kv_cache_usage_ratio",
+  ttft: "sovereign_time_to_first_token_seconds",
+  itl: "sovereign_inter_token_latency_seconds",
+  loads: "sovereign_model_loads_total",
+  evictions: "sovereign_model_evictions_total",
+};
+
+let timer = null;
+let tick = 0;
+let charts = null;
+const history = [];
+let lastSamples = [];
+let modelsBusy = false;
+
+export function initDashboard() {
+  const canvas = (id) => $(id).querySelector("canvas");
+  charts = {
+    tps: new LineChart(canvas("chart-tps"), ["tok/s"]),
+    requests: new LineChart(canvas("chart-requests"), ["queued", "running"]),
+    kv: new LineChart(canvas("chart-kv"), ["KV %"]),
+    ttft: new LineChart(canvas("chart-ttft"), ["p50", "p95"]),
+    itl: new LineChart(canvas("chart-itl"), ["p50", "p95"]),
+  };
+  Object.values(charts).forEach((c) => c.draw());
+  renderKeysSection();
+  window.addEventListener("sovereign:key-changed", () => {
+    history.length = 0;
+    if (timer !== null) {
+      refresh(true);
+    }
+  });
+  document.addEventListener("visibilitychange", () => setDashboardVisible(!$("panel-dashboard").hidden));
+}
+
+/** Polls while the dashboard is shown and the page is visible. */
+export function setDashboardVisible(visible) {
+  const active = visible && document.visibilityState !== "hidden";
+  if (active && timer === null) {
+    refresh(true);
+    timer = window.setInterval(() => refresh(false), REFRESH_MS);
+  } else if (!active && timer !== null) {
+    window.clearInterval(timer);
+    timer = null;
+  }
+}
+
+async function refresh(withModels) {
+  tick++;
+  await refreshMetrics();
+  if (withModels || tick % MODELS_EVERY === 0) {
+    await refreshModels();
+  }
+}
+
+async function refreshMetrics() {
+  let text;
+  try {
+    const response = await call("/metrics", { accept: "text/plain" });
+    text = await response.text();
+  } catch (error) {
+    $("metrics-note").textContent = error instanceof ApiError && error.status === 401
+      ? "Live metrics need an API key (or Sovereign:Metrics:AllowAnonymous on the server)."
+      : `Metrics unavailable: ${error.message}`;
+    return;
+  }
+  $("metrics-note").textContent = "";
+  const samples = parsePrometheus(text);
+  lastSamples = samples;
+  const now = performance.now();
+  const point = {
+    t: now,
+    streamed: sum(samples, METRICS.streamedTokens) ?? 0,
+    ttft: buckets(samples, METRICS.ttft),
+    itl: buckets(samples, METRICS.itl),
+  };
+  const previous = history[history.length - 1];
+  history.push(point);
+  while (history.length > 2 && now - history[1].t >= PERCENTILE_WINDOW_MS) {
+    history.shift();
+  }
+
+  // Over the last 5 s (Prometheus' rate[5s]): tokens reach callers in bursts on a busy machine, per-second rates saw-tooth.
+  const since = history.find((p) => now - p.t <= RATE_WINDOW_MS && p !== point) ?? previous;
+  const tps = since ? Math.max(0, (point.streamed - since.streamed) / ((now - since.t) / 1000)) : null;
+  const waiting = sum(samples, METRICS.waiting) ?? 0;
+  const running = sum(samples, METRICS.running) ?? 0;
+  const kv = max(samples, METRICS.kvUsage);
+  const base = history[0] === point ? null : history[0];
+  const ms = (v) => (v === null ? null : v * 1000);
+  const ttft = [ms(quantileBetween(base?.ttft, point.ttft, 0.5)), ms(quantileBetween(base?.ttft, point.ttft, 0.95))];
+  const itl = [ms(quantileBetween(base?.itl, point.itl, 0.5)), ms(quantileBetween(base?.itl, point.itl, 0.95))];
+
+  charts.tps.push(tps);
+  charts.requests.push(waiting, running);
+  charts.kv.push(kv === null ? null : kv * 100);
+  charts.ttft.push(...ttft);
+  charts.itl.push(...itl);
+  $("value-tps").textContent = tps === null ? "–" : tps.toFixed(1);
+  $("value-tps").dataset.value = tps === null ? "" : String(tps);
+  $("value-requests").textContent = `${waiting} queued · ${running} running`;
+  $("value-kv").textContent = kv === null ? "–" : `${(kv * 100).toFixed(1)} %`;
+  $("value-ttft").textContent = pair(ttft);
+  $("value-itl").textContent = pair(itl);
+}
+
+function pair([p50, p95]) {
+  return p50 === null ? "no requests in the last 15 s" : `${p50.toFixed(0)} / ${p95.toFixed(0)}`;
+}
+
+/** The first field of `object` that holds a number, among `names` (a path "a.b" reads a nested field). */
+function numberField(object, ...names) {
+  for (const name of names) {
+    const value = name.split(".").reduce((o, key) => (o == null ? undefined : o[key]), object);
+    if (typeof value === "number") {
+      return value;
+    }
+  }
+  return null;
+}
+
+async function refreshModels() {
+  if (modelsBusy) {
+    return;
+  }
+  modelsBusy = true;
+  try {
+    await renderModels();
+  } finally {
+    modelsBusy = false;
+  }
+}
+
+async function renderModels() {
+  const notes = [];
+  let list = null;
+  try {
+    list = await json("/v1/models");
+  } catch (error) {
+    notes.push(error.message);
+  }
+  let health = null;
+  try {
+    health = await (await fetch("/health/ready", { cache: "no-store", credentials: "omit" })).json();
+  } catch {
+    // the probe is open; a failure here means the server is gone
+  }
+
+  const rows = new Map();
+  for (const m of health?.models ?? []) {
+    rows.set(m.id, { id: m.id, status: m.state, error: m.error });
+  }
+  for (const m of list?.data ?? []) {
+    rows.set(m.id, { ...rows.get(m.id), ...m, status: m.status ?? rows.get(m.id)?.status ?? "ready" });
+  }
+  const managed = (list?.data ?? []).some((m) => typeof m.status === "string");
+  const loads = byLabel(lastSamples, METRICS.loads, "model");
+  const evictions = byLabel(lastSamples, METRICS.evictions, "model");
+
+  let totalEstimate = 0;
+  let anyEstimate = false;
+  const body = $("models-table").querySelector("tbody");
+  body.replaceChildren(...[...rows.values()].map((m) => {
+    const memory = numberField(m, "memory_estimate_bytes", "estimated_memory_bytes", "memory_bytes", "memory.estimate_bytes", "memory.total_bytes");
+    if (memory !== null && ["loaded", "ready", "loading"].includes(m.status)) {
+      totalEstimate += memory;
+      anyEstimate = true;
+    }
+    const pid = numberField(m, "pid", "worker_pid", "worker.pid");
+    const modelLoads = numberField(m, "loads", "load_count") ?? loads.get(m.id) ?? null;
+    const modelEvictions = numberField(m, "evictions", "eviction_count") ?? evictions.get(m.id) ?? null;
+    const context = numberField(m, "context_length");
+    return el("tr", { "data-model": m.id },
+      el("th", { scope: "row", text: m.id }),
+      el("td", {}, el("span", { class: `status ${m.status}`, text: m.status ?? "–" }), m.error ? el("div", { class: "hint", text: m.error }) : null),
+      el("td", { class: "num", text: formatBytes(memory ?? undefined) }),
+      el("td", { class: "num", text: pid === null ? "–" : String(pid) }),
+      el("td", { class: "num", text: context === null ? "–" : context.toLocaleString("en") }),
+      el("td", { text: m.quantization ?? "–" }),
+      el("td", { class: "num", text: modelLoads === null && modelEvictions === null ? "–" : `${modelLoads ?? 0} / ${modelEvictions ?? 0}` }),
+      el("td", {}, managed ? actionButtons(m) : el("span", { class: "hint", text: "–" })));
+  }));
+  if (rows.size === 0) {
+    body.append(el("tr", {}, el("td", { colspan: "8", text: "No model is configured." })));
+  }
+  if (!managed && list) {
+    notes.push("Load/unload: this server loads every configured model at start (no model manager).");
+  }
+  $("models-note").textContent = notes.join(" ");
+  renderBudget(list, anyEstimate ? totalEstimate : null);
+}
+
+function renderBudget(list, totalEstimate) {
+  const target = $("memory-budget");
+  const budget = numberField(list ?? {}, "memory_budget_bytes", "memory.budget_bytes", "budget_bytes");
+  if (totalEstimate === null && budget === null) {
+    target.replaceChildren(el("p", { class: "hint", text: "Memory: the server reports no per-model estimate or budget." }));
+    return;
+  }
+  const parts = [el("p", { text: `Memory estimate of loaded models: ${formatBytes(totalEstimate ?? undefined)}${budget !== null ? ` of a ${formatBytes(budget)} budget` : ""}` })];
+  if (budget !== null && totalEstimate !== null && budget > 0) {
+    const fraction = Math.min(1, totalEstimate / budget);
+    const fill = el("span");
+    fill.style.width = `${(fraction * 100).toFixed(1)}%`;
+    parts.push(el("div", {
+      class: "bar",
+      role: "meter",
+      "aria-label": "Memory estimate against the budget",
+      "aria-valuemin": "0",
+      "aria-valuemax": String(budget),
+      "aria-valuenow": String(totalEstimate),
+      "aria-valuetext": `${Math.round(fraction * 100)} percent`,
+    }, fill));
+  }
+  target.replaceChildren(...parts);
+}
+
+function actionButtons(model) {
+  const act = async (action) => {
+    $("models-note").textContent = `${action === "load" ? "Loading" : "Unloading"} ${model.id}…`;
+    try {
+      await call(`/models/${action}`, { method: "POST", body: { model: model.id } });
+      $("models-note").textContent = `${model.id}: ${action} requested.`;
+    } catch (error) {
+      $("models-note").textContent = `${model.id}: ${action} refused: ${error.message}`;
+    }
+    refreshModels();
+  };
+  const loaded = ["loaded", "ready", "loading"].includes(model.status);
+  return el("button", {
+    type: "button",
+    "aria-label": `${loaded ? "Unload" : "Load"} ${model.id}`,
+    onclick: () => act(loaded ? "unload" : "load"),
+    text: loaded ? "Unload" : "Load",
+  });
+}
+
+function renderKeysSection() {
+  $("keys-body").replaceChildren(
+    el("p", { text: "Per-key usage against limits and the audit log's recent lines are not available here: this server has no admin role and no endpoint that reports them." }),
+    el("ul", {},
+      el("li", { text: "Limits per key (requests/min, concurrent streams, tokens/min) are set in configuration (Sovereign:ApiKeys); refusals show in sovereign_requests_refused_total." }),
+      el("li", { text: "The audit log is a JSON-lines file per day under Sovereign:Audit:Path (or stdout): read it on the server." })),
+  );
+}
