@@ -3,7 +3,7 @@ using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using SovereignInference.Gguf;
-using SovereignInference.Tests.Server.OpenAi;
+using SovereignInference.Tests.Server.Http.OpenAi;
 using SovereignInference.Tests.TestSupport;
 using static Microsoft.Playwright.Assertions;
 using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
