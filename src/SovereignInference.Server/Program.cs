@@ -6,6 +6,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(MakeTekkenCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(BenchEngineCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 // SIGTERM/SIGINT are left to the host, which drains (Sovereign:DrainTimeoutSeconds) and exits with 0.
