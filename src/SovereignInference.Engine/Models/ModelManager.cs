@@ -229,6 +229,14 @@ public sealed partial class ModelManager : IDisposable
         {
             var plan = entry.Plan!;
             LogPlan(_logger, entry.Id, plan);
+            if (!plan.Fits || plan.TotalBytes > Budget)
+            {
+                entry.Unloadable = true;
+                reserved = true;
+                throw new InvalidOperationException($"the memory plan does not fit: {plan}{(plan.Fits ? $"; the memory budget is {MemoryPlan.Format(Budget)}" : string.Empty)}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
+            }
+
+            reserved = false;
             Reserve(entry, plan.TotalBytes);
             reserved = true;
             var settings = entry.Settings;
@@ -250,11 +258,6 @@ public sealed partial class ModelManager : IDisposable
             }
             else
             {
-                if (!plan.Fits)
-                {
-                    throw new InvalidOperationException($"the memory plan does not fit: {plan}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
-                }
-
                 var loaded = _backend.Load(spec);
                 instance = new InProcessModel(
                     entry.Id,
@@ -293,12 +296,12 @@ public sealed partial class ModelManager : IDisposable
         }
         catch (Exception ex)
         {
-            if (reserved)
+            var budgetRefusal = !reserved;
+            if (reserved && !entry.Unloadable)
             {
                 Unreserve(entry.Plan!.TotalBytes);
             }
 
-            var budgetRefusal = !reserved;
             lock (entry.Gate)
             {
                 entry.LoadTask = null;
@@ -410,11 +413,11 @@ public sealed partial class ModelManager : IDisposable
 
             entry.Instance = null;
             entry.State = ModelState.Pending;
+            Interlocked.Increment(ref evicted ? ref entry.Counters.EvictionsValue : ref entry.Counters.UnloadsValue);
         }
 
         instance.Dispose();
         Unreserve(entry.Plan!.TotalBytes);
-        Interlocked.Increment(ref evicted ? ref entry.Counters.EvictionsValue : ref entry.Counters.UnloadsValue);
         LogUnloaded(_logger, entry.Id, evicted ? "evicted" : "idle");
         Changed(entry);
         return true;
