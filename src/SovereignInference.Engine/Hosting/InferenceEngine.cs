@@ -92,7 +92,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             var all = _options.Preload.Contains("*");
             foreach (var id in _options.Preload.Where(p => p != "*" && Manager.Find(p) is null))
             {
-                LogModelFailed(_logger, id, "--preload names no catalogued model");
+                LogPreloadUnknown(_logger, id);
             }
 
             foreach (var entry in Models.Where(m => all || m.Pinned || _options.Preload.Contains(m.Id)))
@@ -521,6 +521,6 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     [LoggerMessage(EventId = EngineEventIds.Backend, Level = LogLevel.Information, Message = "Backend: {Description}")]
     private static partial void LogBackend(ILogger logger, string description);
 
-    [LoggerMessage(EventId = EngineEventIds.ModelSkipped, Level = LogLevel.Error, Message = "Model {Model} skipped: {Reason}")]
-    private static partial void LogModelFailed(ILogger logger, string model, string reason);
+    [LoggerMessage(EventId = EngineEventIds.PreloadUnknown, Level = LogLevel.Warning, Message = "--preload {Model} names no catalogued model")]
+    private static partial void LogPreloadUnknown(ILogger logger, string model);
 }

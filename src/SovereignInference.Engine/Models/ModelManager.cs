@@ -224,7 +224,8 @@ public sealed partial class ModelManager : IDisposable
     private async Task LoadAsync(ModelEntry entry)
     {
         var started = Stopwatch.GetTimestamp();
-        var reserved = false;
+        var holding = false;
+        var budgetRefusal = false;
         try
         {
             var plan = entry.Plan!;
@@ -232,19 +233,32 @@ public sealed partial class ModelManager : IDisposable
             if (!plan.Fits || plan.TotalBytes > Budget)
             {
                 entry.Unloadable = true;
-                reserved = true;
                 throw new InvalidOperationException($"the memory plan does not fit: {plan}{(plan.Fits ? $"; the memory budget is {MemoryPlan.Format(Budget)}" : string.Empty)}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
             }
 
-            reserved = false;
-            Reserve(entry, plan.TotalBytes);
-            reserved = true;
+            try
+            {
+                Reserve(entry, plan.TotalBytes);
+                holding = true;
+            }
+            catch (EngineException)
+            {
+                budgetRefusal = true;
+                throw;
+            }
+
             var settings = entry.Settings;
             var spec = new ModelLoadSpec(entry.Path, plan.SequenceContextSize, plan.Parallel, _options.BatchSize, settings.GpuLayers!.Value, _options.FlashAttn, settings.KvType!, _options.Threads)
             {
                 Embeddings = entry.SupportsEmbeddings,
             };
             var vocabulary = entry.Tokenizer is null ? _backend.LoadVocabulary(entry.Path) : null;
+            var template = entry.ChatTemplate;
+            if (vocabulary is not null)
+            {
+                template = ChooseTemplateOrFail(entry, vocabulary);
+            }
+
             IModelInstance instance;
             if (UsesWorkers && (vocabulary is not null || entry.Tokenizer is not null))
             {
@@ -265,14 +279,26 @@ public sealed partial class ModelManager : IDisposable
                     new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk, MaxStepFactor = _options.MaxStepFactor, UserWeight = UserWeight },
                     _options.QueueCapacity,
                     _loggerFactory);
-                vocabulary ??= entry.Tokenizer is null ? new LoadedVocabulary(loaded.Tokenizer, null) : null;
+                if (vocabulary is null && entry.Tokenizer is null)
+                {
+                    vocabulary = new LoadedVocabulary(loaded.Tokenizer, null);
+                    try
+                    {
+                        template = ChooseTemplateOrFail(entry, vocabulary);
+                    }
+                    catch
+                    {
+                        instance.Dispose();
+                        throw;
+                    }
+                }
             }
 
             if (vocabulary is not null)
             {
                 entry.Tokenizer = vocabulary.Tokenizer;
                 entry.TokenizerOwner = vocabulary.Owner;
-                entry.ChatTemplate = ChooseChatTemplate(entry, entry.Tokenizer);
+                entry.ChatTemplate = template;
             }
 
             instance.Scheduler?.StepCompleted += step => StepObserved?.Invoke(entry.Id, step);
@@ -296,8 +322,7 @@ public sealed partial class ModelManager : IDisposable
         }
         catch (Exception ex)
         {
-            var budgetRefusal = !reserved;
-            if (reserved && !entry.Unloadable)
+            if (holding)
             {
                 Unreserve(entry.Plan!.TotalBytes);
             }
@@ -562,6 +587,21 @@ public sealed partial class ModelManager : IDisposable
         }
     }
 
+    /// <summary>The chat template for the model; a configured template that cannot be used fails the model for good.</summary>
+    private ChatTemplateChoice ChooseTemplateOrFail(ModelEntry entry, LoadedVocabulary vocabulary)
+    {
+        try
+        {
+            return ChooseChatTemplate(entry, vocabulary.Tokenizer);
+        }
+        catch
+        {
+            entry.Unloadable = true;
+            vocabulary.Owner?.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Decides how the model renders chat (--chat-template, else the GGUF's template) and warns once at load when
     /// it cannot: chat requests then get a 400 naming the cause and the fix; /v1/completions is unaffected.
@@ -615,6 +655,6 @@ public sealed partial class ModelManager : IDisposable
     [LoggerMessage(EventId = EngineEventIds.CatalogChanged, Level = LogLevel.Information, Message = "Model {Model} {Change}: {Path}")]
     private static partial void LogCatalog(ILogger logger, string model, string change, string path);
 
-    [LoggerMessage(EventId = EngineEventIds.ObserverFailed, Level = LogLevel.Warning, Message = "A model state observer failed for {Model}")]
+    [LoggerMessage(EventId = EngineEventIds.StateObserverFailed, Level = LogLevel.Warning, Message = "A model state observer failed for {Model}")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string model);
 }
