@@ -143,6 +143,21 @@ public sealed class LlamaBackend : IModelBackend
     /// A second context for embeddings: one sequence, mean pooling, and a batch as large as the context so a
     /// whole input is decoded in one ubatch (pooling needs all of a sequence's tokens at once).
     /// </summary>
+    /// <summary>The vocabulary alone (llama.cpp's vocab_only load: no tensors, no context) for a server-side tokenizer.</summary>
+    public LoadedVocabulary? LoadVocabulary(string path)
+    {
+        var weights = LLamaWeights.LoadFromFile(new ModelParams(path) { VocabOnly = true, GpuLayerCount = 0 });
+        try
+        {
+            return new LoadedVocabulary(new LlamaTokenizer(weights.NativeHandle), weights);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
     private static LlamaEmbeddingRunner CreateEmbeddingRunner(LLamaWeights weights, ModelParams generation, ModelLoadSpec spec, int vocabSize)
     {
         var size = (uint)spec.SequenceContextSize;

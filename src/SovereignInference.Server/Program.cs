@@ -6,6 +6,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(MakeTekkenCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
 foreach (var moved in MovedBenchCommands.Create())
 {
     root.Subcommands.Add(moved);

@@ -11,6 +11,12 @@ public interface IModelBackend
 
     /// <summary>Loads a model file that has already passed managed GGUF validation.</summary>
     LoadedModel Load(ModelLoadSpec spec);
+
+    /// <summary>
+    /// Loads only the vocabulary of a model file (no weights, no context): the tokenizer the server keeps while the
+    /// model runs in a worker process. Null when the backend cannot; the model then runs in process.
+    /// </summary>
+    LoadedVocabulary? LoadVocabulary(string path) => null;
 }
 
 /// <summary>How to load one model.</summary>
@@ -55,4 +61,12 @@ public sealed class LoadedModel(
         Embeddings?.Dispose();
         owner?.Dispose();
     }
+}
+
+/// <summary>A model's vocabulary loaded without its weights (the server tokenizes while the weights live in a worker).</summary>
+public sealed class LoadedVocabulary(ITokenizer tokenizer, IDisposable? owner)
+{
+    public ITokenizer Tokenizer { get; } = tokenizer;
+
+    public IDisposable? Owner { get; } = owner;
 }

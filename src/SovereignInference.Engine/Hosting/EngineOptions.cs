@@ -75,6 +75,50 @@ public sealed class EngineOptions
     /// </summary>
     public Dictionary<string, int> UserPriorities { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Where a loaded model runs: "process" (its own worker process; a native crash takes down only that model) or
+    /// "inprocess" (inside the server, as before). `sovereign serve` defaults to process.
+    /// </summary>
+    public string Isolation { get; set; } = "inprocess";
+
+    /// <summary>
+    /// Load models on their first request (and pinned / <see cref="Preload"/> ones at start) instead of all at start.
+    /// `sovereign serve` defaults to true.
+    /// </summary>
+    public bool LoadOnDemand { get; set; }
+
+    /// <summary>Model ids loaded at start (<c>--preload ID</c>); "*" loads every model.</summary>
+    public List<string> Preload { get; set; } = [];
+
+    /// <summary>Idle time before a loaded model is unloaded (Ollama's keep_alive: "5m", seconds, 0, negative = never).</summary>
+    public string KeepAlive { get; set; } = "5m";
+
+    /// <summary>Memory all loaded models may occupy: bytes (8G, 512M) or a percentage of what is free at start; empty: free at start less 10%.</summary>
+    public string? MemoryBudget { get; set; }
+
+    /// <summary>Seconds between rescans of <see cref="ModelsDir"/> for added, changed or removed files (0 = no rescans).</summary>
+    public double RescanSeconds { get; set; } = 2;
+
+    /// <summary>Per-model settings by id (<c>Sovereign:Models:ID:Parallel</c>, CtxSize, KvType, GpuLayers, ChatTemplate, Aliases, Pinned, KeepAlive).</summary>
+    public Dictionary<string, Models.ModelSettings> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The settings of <paramref name="modelId"/> with every unset value taken from the global options.</summary>
+    public Models.ModelSettings SettingsFor(string modelId)
+    {
+        Models.TryGetValue(modelId, out var own);
+        return new Models.ModelSettings
+        {
+            Parallel = own?.Parallel ?? Parallel,
+            CtxSize = own?.CtxSize ?? CtxSize,
+            KvType = own?.KvType ?? KvType,
+            GpuLayers = own?.GpuLayers ?? GpuLayers,
+            ChatTemplate = own?.ChatTemplate ?? ChatTemplateFor(modelId),
+            Aliases = own?.Aliases ?? [],
+            Pinned = own?.Pinned ?? false,
+            KeepAlive = own?.KeepAlive ?? KeepAlive,
+        };
+    }
+
     public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0", "f32"];
 
     /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>
@@ -124,6 +168,58 @@ public sealed class EngineOptions
         if (Threads < 0)
         {
             errors.Add($"threads must be 0 (auto) or more (got {Threads})");
+        }
+
+        if (Isolation is not ("process" or "inprocess"))
+        {
+            errors.Add($"isolation must be process or inprocess (got '{Isolation}')");
+        }
+
+        if (!SovereignInference.Engine.Models.KeepAlive.TryParse(KeepAlive, out _))
+        {
+            errors.Add($"keep-alive must be a duration such as 5m or 90s, or seconds (got '{KeepAlive}')");
+        }
+
+        if (RescanSeconds < 0)
+        {
+            errors.Add($"rescan-seconds must be 0 (off) or more (got {RescanSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+        }
+
+        try
+        {
+            SovereignInference.Engine.Models.MemoryBudget.Resolve(MemoryBudget, 1L << 30);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add(ex.Message);
+        }
+
+        foreach (var (id, settings) in Models)
+        {
+            if (settings.Parallel is < 1 or > 256)
+            {
+                errors.Add($"Models:{id}:Parallel must be 1..256 (got {settings.Parallel})");
+            }
+
+            if (settings.CtxSize is < 0 or > 1_048_576)
+            {
+                errors.Add($"Models:{id}:CtxSize must be 0..1048576 (got {settings.CtxSize})");
+            }
+
+            if (settings.KvType is { } kv && !KvTypes.Contains(kv))
+            {
+                errors.Add($"Models:{id}:KvType must be one of {string.Join(", ", KvTypes)} (got '{kv}')");
+            }
+
+            if (settings.GpuLayers < -1)
+            {
+                errors.Add($"Models:{id}:GpuLayers must be -1 (all) or more (got {settings.GpuLayers})");
+            }
+
+            if (settings.KeepAlive is { } keep && !SovereignInference.Engine.Models.KeepAlive.TryParse(keep, out _))
+            {
+                errors.Add($"Models:{id}:KeepAlive must be a duration such as 5m or 90s, or seconds (got '{keep}')");
+            }
         }
 
         return errors;

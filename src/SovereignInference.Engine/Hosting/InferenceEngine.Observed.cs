@@ -76,7 +76,8 @@ public sealed partial class InferenceEngine
         finally
         {
             await updates.DisposeAsync();
-            var served = _byId.TryGetValue(request.Model, out var entry);
+            var entry = Manager.Find(request.Model);
+            var served = entry is not null;
             var record = observation.End(entry?.Info?.Sha256, served);
             Interlocked.Decrement(ref _inFlight);
             Publish(record);

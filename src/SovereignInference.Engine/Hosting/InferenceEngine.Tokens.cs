@@ -17,10 +17,24 @@ public sealed partial class InferenceEngine
     /// <summary>Most characters one tokenize call takes.</summary>
     public const int MaxTokenizeChars = 1 << 20;
 
-    /// <summary>A ready model by id, or the first ready model when <paramref name="id"/> is null (llama-server's "no model" form).</summary>
-    public ModelEntry GetReadyModelOrFirst(string? id) => id is not null
-        ? GetReadyModel(id)
-        : Models.FirstOrDefault(m => m.State == ModelState.Ready) ?? throw new EngineException(EngineErrorCode.ModelNotReady, "No model is ready yet", "model");
+    /// <summary>
+    /// A model with its tokenizer by id (loading it when it never was), or when <paramref name="id"/> is null the first
+    /// loaded model, else the first that can load (llama-server's "no model" form).
+    /// </summary>
+    public ModelEntry GetReadyModelOrFirst(string? id)
+    {
+        if (id is null)
+        {
+            var first = Models.FirstOrDefault(m => m.State == ModelState.Ready)
+                ?? Models.FirstOrDefault(m => m.Tokenizer is not null)
+                ?? Models.FirstOrDefault(m => !m.Unloadable)
+                ?? throw new EngineException(EngineErrorCode.ModelNotReady, "No model is ready yet", "model");
+            id = first.Id;
+        }
+
+        var entry = Manager.Find(id);
+        return entry?.Tokenizer is not null ? entry : GetModelAsync(id).GetAwaiter().GetResult();
+    }
 
     /// <param name="addSpecial">Add the model's BOS; null: as the model's tokenizer does by default.</param>
     /// <param name="param">The caller's name of the text field, for errors.</param>

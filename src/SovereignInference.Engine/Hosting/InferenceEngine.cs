@@ -6,6 +6,7 @@ using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
+using SovereignInference.Engine.Models;
 using SovereignInference.Engine.Observability;
 using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
@@ -25,13 +26,13 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly IModelBackend _backend;
     private readonly ILogger _logger;
-    private readonly ILoggerFactory _loggerFactory;
-    private readonly Dictionary<string, ModelEntry> _byId;
     private volatile bool _loadingComplete;
     private volatile bool _draining;
 
-    public InferenceEngine(EngineOptions options, IModelBackend backend, ILoggerFactory loggerFactory)
+    /// <param name="workerLaunch">How to start `sovereign worker` for <c>--isolation process</c>; null: models run in process.</param>
+    public InferenceEngine(EngineOptions options, IModelBackend backend, ILoggerFactory loggerFactory, WorkerLaunch? workerLaunch = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate();
         if (problems.Count > 0)
         {
@@ -40,48 +41,76 @@ public sealed partial class InferenceEngine : IAsyncDisposable
 
         _options = options;
         _backend = backend;
-        _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<InferenceEngine>();
-        Models = ModelCatalog.Discover(options);
-        _byId = Models.Where(m => m.State != ModelState.Failed).ToDictionary(m => m.Id, StringComparer.Ordinal);
-        Telemetry = new EngineTelemetry(() => Models);
+        Manager = new ModelManager(options, backend, loggerFactory, workerLaunch);
+        Manager.Catalog();
+        Telemetry = new EngineTelemetry(() => Models, Manager);
+        Manager.StepObserved += Telemetry.RecordStep;
+        Manager.WorkerStep += Telemetry.RecordStep;
     }
 
-    /// <summary>Every configured model, in load order, including failed ones.</summary>
-    public IReadOnlyList<ModelEntry> Models { get; }
+    /// <summary>The model lifecycle (catalog, loads, unloads, eviction, workers).</summary>
+    public ModelManager Manager { get; }
 
-    /// <summary>Loading has finished and at least one model serves, and the engine is not draining.</summary>
-    public bool IsReady => _loadingComplete && !_draining && Models.Any(m => m.State == ModelState.Ready);
+    /// <summary>Every catalogued model, failed ones included.</summary>
+    public IReadOnlyList<ModelEntry> Models => Manager.Models;
+
+    /// <summary>
+    /// The catalog is up (and models to load at start have loaded or failed), at least one model can serve (is not
+    /// failed), and the engine is not draining. With load on demand a model that is not loaded yet counts: the first
+    /// request loads it.
+    /// </summary>
+    public bool IsReady => _loadingComplete && !_draining && Models.Any(m => m.State != ModelState.Failed || (!m.Unloadable && m.Instance is null));
 
     public bool IsLoadingComplete => _loadingComplete;
 
     public bool IsDraining => _draining;
 
-    /// <summary>Validates and loads every model, one after the other, off the caller's thread.</summary>
+    /// <summary>Validates and loads every model, one after the other, off the caller's thread (every model stays loaded).</summary>
     public Task LoadAllAsync(CancellationToken cancellationToken = default) => Task.Run(
-        () =>
+        async () =>
         {
             LogBackend(_logger, _backend.Description);
             foreach (var entry in Models)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (entry.State == ModelState.Failed)
-                {
-                    LogModelFailed(_logger, entry.Id, entry.Error ?? "unknown");
-                    continue;
-                }
-
-                LoadOne(entry);
+                await TryLoadAsync(entry, cancellationToken).ConfigureAwait(false);
             }
 
             _loadingComplete = true;
         },
         cancellationToken);
 
-    /// <summary>Finds a model that serves, or throws ModelNotFound / ModelNotReady.</summary>
+    /// <summary>
+    /// Load-on-demand start: the catalog is already built; loads pinned models and those named by
+    /// <see cref="EngineOptions.Preload"/> ("*" = all), then starts the keep-alive timer and the folder rescans.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => Task.Run(
+        async () =>
+        {
+            LogBackend(_logger, _backend.Description);
+            var all = _options.Preload.Contains("*");
+            foreach (var id in _options.Preload.Where(p => p != "*" && Manager.Find(p) is null))
+            {
+                LogPreloadUnknown(_logger, id);
+            }
+
+            foreach (var entry in Models.Where(m => all || m.Pinned || _options.Preload.Contains(m.Id)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await TryLoadAsync(entry, cancellationToken).ConfigureAwait(false);
+            }
+
+            _loadingComplete = true;
+            Manager.StartHousekeeping();
+        },
+        cancellationToken);
+
+    /// <summary>Finds a loaded model, or throws ModelNotFound / ModelNotReady (see <see cref="GetModelAsync"/> to load on demand).</summary>
     public ModelEntry GetReadyModel(string id)
     {
-        if (string.IsNullOrEmpty(id) || !_byId.TryGetValue(id, out var entry))
+        var entry = Manager.Find(id);
+        if (string.IsNullOrEmpty(id) || entry is null)
         {
             throw new EngineException(EngineErrorCode.ModelNotFound, $"The model '{id}' does not exist", "model");
         }
@@ -90,10 +119,44 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         {
             throw new EngineException(
                 EngineErrorCode.ModelNotReady,
-                entry.State == ModelState.Failed ? $"The model '{id}' failed to load: {entry.Error}" : $"The model '{id}' is still loading",
+                entry.State == ModelState.Failed ? $"The model '{id}' failed to load: {entry.Error}" : $"The model '{id}' is {entry.Status}",
                 "model");
         }
 
+        return entry;
+    }
+
+    /// <summary>
+    /// A model whose tokenizer and chat template are known, loading it first when it never was (concurrent callers
+    /// share the load). Throws ModelNotFound, or ModelNotReady (503) with the reason when the load fails.
+    /// </summary>
+    public async Task<ModelEntry> GetModelAsync(string? id, CancellationToken cancellationToken = default)
+    {
+        var entry = Manager.Resolve(id);
+        if (entry.Tokenizer is null || entry.State != ModelState.Ready)
+        {
+            if (entry.Tokenizer is null || entry.State == ModelState.Failed)
+            {
+                await Manager.EnsureLoadedAsync(entry, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return entry;
+    }
+
+    /// <summary>Admin load (POST /models/load, gRPC LoadModel): loads the model and keeps it for its keep-alive.</summary>
+    public async Task<ModelEntry> LoadModelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var entry = await Manager.AcquireAsync(id, cancellationToken).ConfigureAwait(false);
+        Manager.Release(entry, null);
+        return entry;
+    }
+
+    /// <summary>Admin unload (POST /models/unload, gRPC UnloadModel): ends its worker now when idle, else when its requests end.</summary>
+    public ModelEntry UnloadModel(string id)
+    {
+        var entry = Manager.Resolve(id);
+        Manager.RequestUnload(entry);
         return entry;
     }
 
@@ -101,14 +164,44 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     public void BeginDrain() => _draining = true;
 
     /// <summary>Sequences active across all models.</summary>
-    public int ActiveSequences => Models.Sum(m => m.Scheduler?.ActiveSequences ?? 0);
+    public int ActiveSequences => Models.Sum(m => m.Instance?.ActiveSequences ?? 0);
+
+    private async Task TryLoadAsync(ModelEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.State == ModelState.Failed && entry.Unloadable)
+        {
+            return;
+        }
+
+        try
+        {
+            await Manager.EnsureLoadedAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException)
+        {
+            // Recorded on the entry and logged by the manager; the other models load on.
+        }
+    }
 
     /// <summary>The engine call itself; <see cref="GenerateAsync"/> wraps it with observation and draining.</summary>
     private async IAsyncEnumerable<GenerationUpdate> GenerateCoreAsync(
         GenerationRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var sequence = Admit(request, out var entry);
+        var entry = await Manager.AcquireAsync(request.Model, cancellationToken).ConfigureAwait(false);
+        TimeSpan? keepAlive = null;
+        SequenceRequest sequence;
+        try
+        {
+            keepAlive = ParseKeepAlive(request.KeepAlive);
+            sequence = Admit(request, entry);
+        }
+        catch
+        {
+            Manager.Release(entry, keepAlive);
+            throw;
+        }
+
         var tokenizer = entry.Tokenizer!;
         var assembler = new TextAssembler(request.Stop);
         var controlText = request.ControlText?.ToDictionary(p => p.Key, p => System.Text.Encoding.UTF8.GetBytes(p.Value));
@@ -159,6 +252,26 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             {
                 sequence.Cancel();
             }
+
+            Manager.Release(entry, keepAlive);
+        }
+    }
+
+    /// <summary>A request's keep_alive: null = the model's; <see cref="Timeout.InfiniteTimeSpan"/> = keep loaded.</summary>
+    private static TimeSpan? ParseKeepAlive(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return KeepAlive.Parse(text, "keep_alive") ?? Timeout.InfiniteTimeSpan;
+        }
+        catch (ArgumentException ex)
+        {
+            throw EngineException.Invalid("keep_alive", ex.Message);
         }
     }
 
@@ -177,15 +290,28 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             throw new EngineException(EngineErrorCode.ShuttingDown, "the server is shutting down and accepts no new requests");
         }
 
-        var entry = GetReadyModel(request.Model);
-        var worker = entry.Embedder ?? throw EngineException.Invalid(
-            "model",
-            $"The model '{entry.Id}' is not configured for embeddings; list it in the server's embedding models (config Sovereign:Embeddings:0={entry.Id})");
-        var inputs = TokenizeEmbeddingInputs(request, entry.Tokenizer!, worker.MaxTokens);
-        var vectors = await worker.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
-        var result = new EmbeddingResult(vectors, inputs.Sum(i => i.Length));
-        PublishEmbedding(request, result.PromptTokens);
-        return result;
+        var known = Manager.Resolve(request.Model);
+        if (!known.SupportsEmbeddings)
+        {
+            throw EngineException.Invalid(
+                "model",
+                $"The model '{known.Id}' is not configured for embeddings; list it in the server's embedding models (config Sovereign:Embeddings:0={known.Id})");
+        }
+
+        var entry = await Manager.AcquireAsync(request.Model, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var instance = entry.Instance ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{entry.Id}' was unloaded", "model");
+            var inputs = TokenizeEmbeddingInputs(request, entry.Tokenizer!, instance.EmbeddingMaxTokens);
+            var vectors = await instance.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
+            var result = new EmbeddingResult(vectors, inputs.Sum(i => i.Length));
+            PublishEmbedding(request, result.PromptTokens);
+            return result;
+        }
+        finally
+        {
+            Manager.Release(entry, null);
+        }
     }
 
     /// <summary>Embeds texts; see <see cref="EmbedAsync(EmbeddingRequest, CancellationToken)"/>.</summary>
@@ -195,20 +321,12 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _draining = true;
-        foreach (var entry in Models)
-        {
-            entry.Scheduler?.Dispose();
-            entry.Embedder?.Dispose();
-            entry.Loaded?.Dispose();
-        }
-
+        Manager.Dispose();
         Telemetry.Dispose();
         _shutdown.Dispose();
 
         await Task.CompletedTask;
     }
-
-    private int UserWeight(string user) => _options.UserPriorities.TryGetValue(user, out var weight) ? weight : 1;
 
     private static GenerationUpdate Final(SequenceRequest sequence, FinishReason reason, string text, IReadOnlyList<GeneratedToken> tokens, int completionTokens, string? matchedStop)
     {
@@ -230,16 +348,15 @@ public sealed partial class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Everything that can be wrong with a request is found here, before native code sees it.</summary>
-    private SequenceRequest Admit(GenerationRequest request, out ModelEntry entry)
+    private SequenceRequest Admit(GenerationRequest request, ModelEntry entry)
     {
         if (_draining)
         {
             throw new EngineException(EngineErrorCode.ShuttingDown, "the server is shutting down and accepts no new requests");
         }
 
-        entry = GetReadyModel(request.Model);
         var tokenizer = entry.Tokenizer!;
-        var scheduler = entry.Scheduler!;
+        var instance = entry.Instance ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{entry.Id}' was unloaded", "model");
         var vocab = tokenizer.VocabSize;
 
         try
@@ -253,7 +370,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         }
 
         var prompt = TokenizePrompt(request, tokenizer);
-        var context = scheduler.SequenceContextSize;
+        var context = instance.SequenceContextSize;
         if (prompt.Length >= context)
         {
             throw new EngineException(
@@ -282,35 +399,13 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             maxNew = context - prompt.Length;
         }
 
+        if (request.Grammar is { } grammar)
+        {
+            GbnfValidator.Validate(grammar);
+        }
+
         var sampler = new TokenSampler(request.Sampling, vocab, prompt);
-        var constraint = CreateConstraint(request, entry);
-        var sequence = new SequenceRequest(request, prompt, maxNew, sampler, constraint);
-        try
-        {
-            scheduler.Enqueue(sequence);
-        }
-        catch
-        {
-            sequence.ReleaseConstraint();
-            throw;
-        }
-
-        return sequence;
-    }
-
-    /// <summary>Validates the request's grammar in managed code, then builds the model's constraint for it.</summary>
-    private static ITokenConstraint? CreateConstraint(GenerationRequest request, ModelEntry entry)
-    {
-        if (request.Grammar is not { } grammar)
-        {
-            return null;
-        }
-
-        GbnfValidator.Validate(grammar);
-        var factory = entry.Loaded?.Constraints
-            ?? throw EngineException.Invalid("response_format", $"The model '{entry.Id}' does not support structured output (response_format)");
-        var constraint = new ValidUtf8Constraint(factory.Create(grammar), entry.Tokenizer!);
-        return grammar.TriggerToken is { } trigger ? new LazyConstraint(trigger, constraint) : constraint;
+        return instance.Start(request, prompt, maxNew, sampler);
     }
 
     private static int[][] TokenizeEmbeddingInputs(EmbeddingRequest request, ITokenizer tokenizer, int maxTokens)
@@ -423,118 +518,9 @@ public sealed partial class InferenceEngine : IAsyncDisposable
         return tokens;
     }
 
-    private void LoadOne(ModelEntry entry)
-    {
-        entry.State = ModelState.Loading;
-        try
-        {
-            var file = GgufReader.ReadModel(entry.Path);
-            var info = GgufModelInfo.From(file, entry.Path, computeSha256: true);
-            entry.Info = info;
-
-            var context = _options.CtxSize > 0 ? _options.CtxSize : (int)Math.Clamp(info.ContextLength ?? 4096, 1, 8192);
-            var offload = _options.GpuLayers != 0;
-            var embeddings = _options.Embeddings.Contains(entry.Id, StringComparer.Ordinal);
-            var plan = new MemoryPlan(
-                info.WeightBytes,
-                info.KvCacheBytesPerToken(_options.KvType) * context,
-                _options.Parallel,
-                context,
-                _options.KvType,
-                _backend.AvailableMemoryBytes(offload),
-                embeddings ? info.KvCacheBytesPerToken("f16") * context : 0);
-            entry.Plan = plan;
-            LogPlan(_logger, entry.Id, plan);
-            if (!plan.Fits)
-            {
-                throw new InvalidOperationException($"the memory plan does not fit: {plan}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
-            }
-
-            var loaded = _backend.Load(new ModelLoadSpec(
-                entry.Path,
-                context,
-                _options.Parallel,
-                _options.BatchSize,
-                _options.GpuLayers,
-                _options.FlashAttn,
-                _options.KvType,
-                _options.Threads)
-            {
-                Embeddings = embeddings,
-            });
-            entry.Loaded = loaded;
-            entry.Tokenizer = loaded.Tokenizer;
-            entry.ChatTemplate = ChooseChatTemplate(entry, info, loaded.Tokenizer);
-            entry.Scheduler = new ModelScheduler(
-                entry.Id,
-                loaded.Runner,
-                loaded.Tokenizer,
-                new SchedulerOptions { QueueCapacity = _options.QueueCapacity, PrefillChunkTokens = _options.PrefillChunk, MaxStepFactor = _options.MaxStepFactor, UserWeight = UserWeight },
-                _loggerFactory.CreateLogger<ModelScheduler>());
-            if (loaded.Embeddings is { } embeddingRunner)
-            {
-                entry.Embedder = new EmbeddingWorker(entry.Id, embeddingRunner, _options.QueueCapacity, _loggerFactory.CreateLogger<EmbeddingWorker>());
-            }
-
-            entry.Scheduler.StepCompleted += step => Telemetry.RecordStep(entry.Id, step);
-            entry.LoadedAtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            entry.State = ModelState.Ready;
-            LogModelReady(_logger, entry.Id, entry.Path, info.Architecture, info.ParameterCount);
-        }
-#pragma warning disable CA1031 // one bad model must not stop the others; the reason is recorded and logged
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            entry.State = ModelState.Failed;
-            entry.Error = ex.Message.Contains(entry.Path, StringComparison.Ordinal) ? ex.Message : $"{entry.Path}: {ex.Message}";
-            LogModelFailed(_logger, entry.Id, entry.Error);
-        }
-    }
-
-    /// <summary>
-    /// Decides how the model renders chat (--chat-template, else the GGUF's template) and warns once at load when
-    /// it cannot: chat requests then get a 400 naming the cause and the fix; /v1/completions is unaffected.
-    /// </summary>
-    private ChatTemplateChoice ChooseChatTemplate(ModelEntry entry, GgufModelInfo info, ITokenizer tokenizer)
-    {
-        var choice = ChatTemplates.Choose(_options.ChatTemplateFor(entry.Id), info.ChatTemplate, info.VocabType, name =>
-        {
-            var ids = tokenizer.Tokenize(name, addBos: false, parseSpecial: true);
-            return ids.Length == 1 && tokenizer.GetPieceBytes(ids[0]).IsEmpty;
-        });
-        if (choice.Custom is { } custom
-            && (tokenizer as IChatTemplateApplier)?.ApplyChatTemplate([("user", "hi")], custom) is null)
-        {
-            choice = ChatTemplates.Unknown(choice);
-        }
-
-        if (choice.Problem is not null)
-        {
-            LogNoChatTemplate(_logger, entry.Id, ChatTemplates.NoChatMessage(entry.Id, choice));
-        }
-        else if (choice.Inferred)
-        {
-            LogInferredChatTemplate(_logger, entry.Id, choice.Describe());
-        }
-
-        return choice;
-    }
-
-    [LoggerMessage(EventId = EngineEventIds.ChatTemplateInferred, Level = LogLevel.Warning, Message = "Model {Model} has no chat template; its control tokens say {Format}, which chat uses. Confirm with --chat-template {Model}=NAME|FILE")]
-    private static partial void LogInferredChatTemplate(ILogger logger, string model, string format);
-
-    [LoggerMessage(EventId = EngineEventIds.ChatDisabled, Level = LogLevel.Warning, Message = "Chat disabled for model {Model}: {Reason}")]
-    private static partial void LogNoChatTemplate(ILogger logger, string model, string reason);
-
     [LoggerMessage(EventId = EngineEventIds.Backend, Level = LogLevel.Information, Message = "Backend: {Description}")]
     private static partial void LogBackend(ILogger logger, string description);
 
-    [LoggerMessage(EventId = EngineEventIds.MemoryPlan, Level = LogLevel.Information, Message = "Memory plan for {Model}: {Plan}")]
-    private static partial void LogPlan(ILogger logger, string model, MemoryPlan plan);
-
-    [LoggerMessage(EventId = EngineEventIds.ModelReady, Level = LogLevel.Information, Message = "Model {Model} ready from {Path} ({Architecture}, {Parameters} parameters)")]
-    private static partial void LogModelReady(ILogger logger, string model, string path, string architecture, long parameters);
-
-    [LoggerMessage(EventId = EngineEventIds.ModelSkipped, Level = LogLevel.Error, Message = "Model {Model} skipped: {Reason}")]
-    private static partial void LogModelFailed(ILogger logger, string model, string reason);
+    [LoggerMessage(EventId = EngineEventIds.PreloadUnknown, Level = LogLevel.Warning, Message = "--preload {Model} names no catalogued model")]
+    private static partial void LogPreloadUnknown(ILogger logger, string model);
 }

@@ -1,17 +1,20 @@
 namespace SovereignInference.Engine.Hosting;
 
-/// <summary>Lifecycle of a configured model.</summary>
+/// <summary>Lifecycle of a catalogued model (see docs/operations.md, "Model lifecycle").</summary>
 public enum ModelState
 {
-    /// <summary>Configured, not loaded yet.</summary>
+    /// <summary>Catalogued, not loaded ("unloaded"): loads on the first request, or at start when pinned or preloaded.</summary>
     Pending,
 
-    /// <summary>Being validated and loaded.</summary>
+    /// <summary>Being loaded ("loading"); requests wait for it.</summary>
     Loading,
 
-    /// <summary>Serving.</summary>
+    /// <summary>Serving ("loaded").</summary>
     Ready,
 
-    /// <summary>Skipped: invalid file, memory plan does not fit, or the backend refused it. See the error.</summary>
+    /// <summary>
+    /// "failed": an invalid file (never loaded until it changes), or a load or worker that failed; see the error.
+    /// A failed load or a crashed worker is retried on the next request unless it failed 3 times within a minute.
+    /// </summary>
     Failed,
 }

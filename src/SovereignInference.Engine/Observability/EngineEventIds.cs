@@ -15,6 +15,14 @@ public static class EngineEventIds
     public const int ChatTemplateInferred = 1006;
     public const int DrainTimeout = 1010;
     public const int ObserverFailed = 1011;
+    public const int WorkerReady = 1020;
+    public const int WorkerOutput = 1021;
+    public const int WorkerExited = 1022;
+    public const int ModelUnloaded = 1023;
+    public const int ModelEvicted = 1024;
+    public const int PreloadUnknown = 1025;
+    public const int CatalogChanged = 1026;
+    public const int StateObserverFailed = 1027;
     public const int DecodeFailed = 2001;
     public const int GrammarFailed = 2002;
     public const int EmbeddingFailed = 2101;

@@ -28,6 +28,12 @@ public sealed class EngineTelemetry : IDisposable
     private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
 
     public EngineTelemetry(Func<IEnumerable<ModelEntry>> models)
+        : this(models, null)
+    {
+    }
+
+    /// <param name="manager">The model lifecycle, for the per-model lifecycle instruments (state, loads, memory).</param>
+    public EngineTelemetry(Func<IEnumerable<ModelEntry>> models, Models.ModelManager? manager)
     {
         Meter = new Meter(SourceName, typeof(EngineTelemetry).Assembly.GetName().Version?.ToString());
         Requests = Meter.CreateCounter<long>("sovereign.requests", "{request}", "Engine calls finished, by model, status and finish reason.");
@@ -44,7 +50,19 @@ public sealed class EngineTelemetry : IDisposable
         ServerErrors = Meter.CreateCounter<long>("sovereign.server_errors", "{request}", "Responses that were the server's fault: HTTP 5xx and gRPC UNKNOWN, INTERNAL, UNAVAILABLE, DATA_LOSS, by transport, route and status.");
         BatchTokens = Meter.CreateHistogram("sovereign.iteration_tokens", "{token}", "Tokens in one decode step (one per decoding sequence plus prompt chunks).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         Meter.CreateObservableGauge("sovereign.num_requests_waiting", () => PerModel(models(), s => s.QueuedRequests), "{request}", "Requests waiting for a slot (queue depth).");
-        Meter.CreateObservableGauge("sovereign.num_requests_running", () => PerModel(models(), s => s.ActiveSequences), "{request}", "Sequences holding a slot.");
+        Meter.CreateObservableGauge("sovereign.num_requests_running", () => Running(models()), "{request}", "Sequences holding a slot (in a worker: sequences sent to it and not finished).");
+        if (manager is not null)
+        {
+            Meter.CreateObservableGauge("sovereign.model_state", () => States(models()), null, "1 for each model's current lifecycle state (label state: unloaded, loading, loaded, failed).");
+            Meter.CreateObservableCounter("sovereign.model_loads", () => Count(models(), c => c.Loads), "{load}", "Successful loads of a model.");
+            Meter.CreateObservableCounter("sovereign.model_unloads", () => Count(models(), c => c.Unloads), "{unload}", "Unloads after the keep-alive or by the admin API.");
+            Meter.CreateObservableCounter("sovereign.model_evictions", () => Count(models(), c => c.Evictions), "{eviction}", "Unloads to make room within the memory budget.");
+            Meter.CreateObservableCounter("sovereign.model_crashes", () => Count(models(), c => c.Crashes), "{crash}", "Failed loads and worker exits.");
+            Meter.CreateObservableGauge("sovereign.model_load_time", () => Each(models(), m => m.Counters.LastLoadSeconds), "s", "Seconds the last successful load of a model took.");
+            Meter.CreateObservableGauge("sovereign.model_memory", () => Each(models(), m => m.Instance is null ? 0L : m.Plan?.TotalBytes ?? 0L), "By", "Memory estimate of a loaded model (0 when unloaded).");
+            Meter.CreateObservableGauge("sovereign.memory_budget", () => manager.Budget, "By", "Memory all loaded models may occupy (--memory-budget).");
+            Meter.CreateObservableGauge("sovereign.memory_in_use", () => manager.InUse, "By", "Memory estimates of the models loaded or loading now.");
+        }
         Meter.CreateObservableGauge("sovereign.kv_cache_usage", () => PerModel(models(), s => s.KvCellsCapacity == 0 ? 0 : (double)s.KvCellsUsed / s.KvCellsCapacity), "1", "Fraction of KV cells in use (1 = full), including cached prefixes.");
         Meter.CreateObservableGauge("sovereign.cache_config_info", () => CacheConfig(models()), null, "Always 1; the labels describe the KV cache: block_size (tokens per block) and num_gpu_blocks (blocks). llama.cpp keeps one KV cell per token, so a block is one cell and num_gpu_blocks is the cell count of the model's contexts (on the CPU as on a GPU).");
     }
@@ -124,6 +142,42 @@ public sealed class EngineTelemetry : IDisposable
                     new KeyValuePair<string, object?>("block_size", "1"),
                     new KeyValuePair<string, object?>("num_gpu_blocks", scheduler.KvCellsCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> Running(IEnumerable<ModelEntry> models)
+    {
+        foreach (var model in models)
+        {
+            if (model.Instance is { } instance)
+            {
+                yield return new Measurement<int>(instance.ActiveSequences, new KeyValuePair<string, object?>("model", model.Id));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> States(IEnumerable<ModelEntry> models)
+    {
+        foreach (var model in models)
+        {
+            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("model", model.Id), new KeyValuePair<string, object?>("state", model.Status));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Count(IEnumerable<ModelEntry> models, Func<ModelCounters, long> read)
+    {
+        foreach (var model in models)
+        {
+            yield return new Measurement<long>(read(model.Counters), new KeyValuePair<string, object?>("model", model.Id));
+        }
+    }
+
+    private static IEnumerable<Measurement<T>> Each<T>(IEnumerable<ModelEntry> models, Func<ModelEntry, T> read)
+        where T : struct
+    {
+        foreach (var model in models)
+        {
+            yield return new Measurement<T>(read(model), new KeyValuePair<string, object?>("model", model.Id));
         }
     }
 

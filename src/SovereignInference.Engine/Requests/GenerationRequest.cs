@@ -47,4 +47,10 @@ public sealed record GenerationRequest
 
     /// <summary>Who is asking (tenant / API key name), for fairness and audit.</summary>
     public string? User { get; init; }
+
+    /// <summary>
+    /// Ollama's keep_alive for this request's model: a duration ("10m"), seconds, "0" (unload when idle after this
+    /// request) or a negative value (keep loaded); null: the model's keep-alive.
+    /// </summary>
+    public string? KeepAlive { get; init; }
 }

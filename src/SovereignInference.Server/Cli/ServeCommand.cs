@@ -63,6 +63,16 @@ internal static class ServeCommand
         Add<string>("--kv-type", "KvType", "KV cache type: f16, q8_0 or q4_0.");
         Add<string>("--native-lib-dir", "NativeLibDir", "Directory holding a self-built llama.cpp to load.");
         Add<int?>("--threads", "Threads", "Decode threads (default: all cores).");
+        Add<string>("--isolation", "Isolation", "Where loaded models run: process (one worker process each, the default) or inprocess.");
+        Add<string>("--keep-alive", "KeepAlive", "Idle time before a model is unloaded: 5m (default), 90s, seconds; 0 = after each request; negative = never.");
+        Add<string>("--memory-budget", "MemoryBudget", "Memory all loaded models may use: bytes (8G, 512M) or a percentage of what is free at start (default: free at start less 10%).");
+        Add<bool?>("--load-on-demand", "LoadOnDemand", "Load models on first use (default) or all at start (--load-on-demand false).");
+        var preload = new Option<string[]>("--preload") { Description = "Model id to load at start (repeatable; * = all).", AllowMultipleArgumentsPerToken = false };
+        command.Options.Add(preload);
+        bindings.Add(result => (result.GetValue(preload) ?? []).Select((id, i) => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Preload:{i}", id)).ToArray());
+        var pin = new Option<string[]>("--pin") { Description = "Model id to load at start and never evict (repeatable).", AllowMultipleArgumentsPerToken = false };
+        command.Options.Add(pin);
+        bindings.Add(result => (result.GetValue(pin) ?? []).Select(id => new KeyValuePair<string, string?>($"{ServerOptions.Section}:Models:{id}:Pinned", "true")).ToArray());
 
         // Any configuration key may also be given as --Sovereign:Key=value (or --Sovereign:Key value), the
         // ASP.NET command-line form; other unknown tokens are still errors.
@@ -78,12 +88,19 @@ internal static class ServeCommand
             }
 
             var overrides = bindings.SelectMany(b => b(result)).ToList();
-            var app = ServerHost.Build(configArgs, overrides);
+            var app = ServerHost.Build(configArgs, overrides, defaults: ServeDefaults);
             await app.RunAsync(cancellationToken);
             return 0;
         });
         return command;
     }
+
+    /// <summary>What `serve` does unless configured otherwise: a worker process per model, loaded on first use.</summary>
+    internal static readonly KeyValuePair<string, string?>[] ServeDefaults =
+    [
+        new($"{ServerOptions.Section}:Isolation", "process"),
+        new($"{ServerOptions.Section}:LoadOnDemand", "true"),
+    ];
 
     /// <summary>
     /// The tokens that are configuration keys under "Sovereign" (--Sovereign:Key=value, or --Sovereign:Key value),

@@ -39,7 +39,7 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         var grammar = ProtoMapping.ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null);
         var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
         var effort = request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null;
-        var turn = ChatTurn.Prepare(engine.GetReadyModel(request.Model), messages, tools, toolChoice, function, effort);
+        var turn = ChatTurn.Prepare(await engine.GetModelAsync(request.Model, context.CancellationToken), messages, tools, toolChoice, function, effort);
         var generation = turn.ToRequest(ProtoMapping.WithSampling(request.Sampling) with
         {
             Model = request.Model,
@@ -56,24 +56,24 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         }
     }
 
-    public override Task<ApplyTemplateResponse> ApplyTemplate(ApplyTemplateRequest request, ServerCallContext context)
+    public override async Task<ApplyTemplateResponse> ApplyTemplate(ApplyTemplateRequest request, ServerCallContext context)
     {
         if (request.Messages.Count == 0)
         {
             throw EngineException.Invalid("messages", "messages must contain at least one message");
         }
 
-        var model = engine.GetReadyModel(request.Model);
+        var model = await engine.GetModelAsync(request.Model, context.CancellationToken);
         var messages = request.Messages.Select(ProtoMapping.ToEngine).ToList();
         var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
         var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
         var turn = ChatTurn.Prepare(model, messages, tools, toolChoice, function, request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null);
-        return Task.FromResult(new ApplyTemplateResponse
+        return new ApplyTemplateResponse
         {
             Prompt = turn.Prompt.Text,
             Format = ChatFormatter.ChoiceOf(model).Describe(),
             TokenIds = { turn.PromptTokens },
-        });
+        };
     }
 
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
@@ -126,8 +126,45 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
 
     public override Task<Model> GetModel(GetModelRequest request, ServerCallContext context)
     {
-        var entry = engine.Models.FirstOrDefault(m => string.Equals(m.Id, request.Id, StringComparison.Ordinal))
+        var entry = engine.Manager.Find(request.Id)
             ?? throw new EngineException(EngineErrorCode.ModelNotFound, $"The model '{request.Id}' does not exist", "id");
         return Task.FromResult(ProtoMapping.ToProto(entry));
+    }
+
+    public override async Task<Model> LoadModel(LoadModelRequest request, ServerCallContext context) =>
+        ProtoMapping.ToProto(await engine.LoadModelAsync(request.Model, context.CancellationToken));
+
+    public override Task<Model> UnloadModel(UnloadModelRequest request, ServerCallContext context) =>
+        Task.FromResult(ProtoMapping.ToProto(engine.UnloadModel(request.Model)));
+
+    public override async Task WatchModels(WatchModelsRequest request, IServerStreamWriter<ModelEvent> responseStream, ServerCallContext context)
+    {
+        var changes = System.Threading.Channels.Channel.CreateUnbounded<ModelEvent>();
+        void OnChange(Engine.Hosting.ModelEntry entry) => changes.Writer.TryWrite(new ModelEvent
+        {
+            Model = ProtoMapping.ToProto(entry),
+            Removed = engine.Manager.Find(entry.Id) is not { } current || !ReferenceEquals(current, entry),
+        });
+
+        engine.Manager.StateChanged += OnChange;
+        try
+        {
+            foreach (var entry in engine.Models)
+            {
+                await responseStream.WriteAsync(new ModelEvent { Model = ProtoMapping.ToProto(entry) }, context.CancellationToken);
+            }
+
+            await foreach (var change in changes.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(change, context.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            engine.Manager.StateChanged -= OnChange;
+        }
     }
 }

@@ -205,8 +205,12 @@ internal static class ProtoMapping
             },
             Error = entry.Error ?? "",
             CreatedUnixSeconds = entry.LoadedAtUnixSeconds,
-            SequenceContext = entry.Scheduler?.SequenceContextSize ?? 0,
+            SequenceContext = entry.SequenceContextSize,
             VocabSize = entry.Tokenizer?.VocabSize ?? 0,
+            Status = entry.Status,
+            MemoryEstimateBytes = entry.Plan?.TotalBytes ?? 0,
+            Pid = entry.Pid ?? 0,
+            Pinned = entry.Pinned,
         };
         if (entry.Info is { } info)
         {

@@ -3,18 +3,19 @@ using SovereignInference.Engine.Hosting;
 namespace SovereignInference.Server.Hosting;
 
 /// <summary>
-/// Starts model loading in the background (readiness stays 503 until it is done). At shutdown (SIGTERM)
+/// Starts the engine in the background (readiness stays 503 until it is done): with load on demand (serve's default)
+/// it loads only pinned and --preload models and starts the keep-alive and folder rescans; otherwise every model. At shutdown (SIGTERM)
 /// drains: readiness turns 503 and new requests are refused at once, generations in flight finish for up
 /// to the drain timeout, then the rest are cancelled. The engine itself is disposed with the host, after
 /// Kestrel has finished the last responses.
 /// </summary>
-internal sealed class EngineLifetime(InferenceEngine engine, LifecycleOptions lifecycle) : IHostedLifecycleService
+internal sealed class EngineLifetime(InferenceEngine engine, EngineOptions options, LifecycleOptions lifecycle) : IHostedLifecycleService
 {
     private Task? _loading;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loading = engine.LoadAllAsync(CancellationToken.None);
+        _loading = options.LoadOnDemand ? engine.StartAsync(CancellationToken.None) : engine.LoadAllAsync(CancellationToken.None);
         return Task.CompletedTask;
     }
 

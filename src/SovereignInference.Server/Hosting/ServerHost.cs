@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Gguf;
 using SovereignInference.LlamaCpp;
 using SovereignInference.Server.Grpc;
@@ -22,9 +23,15 @@ public static class ServerHost
     /// <param name="args">ASP.NET-style arguments (e.g. --Sovereign:Parallel=2); the CLI passes none.</param>
     /// <param name="overrides">Configuration values that win over appsettings.json and the environment.</param>
     /// <param name="configure">Runs on the builder before the application is built (tests add a log sink).</param>
-    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>> overrides, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="defaults">Configuration values below appsettings.json and the environment (serve's process isolation and load on demand).</param>
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>> overrides, Action<WebApplicationBuilder>? configure = null, IEnumerable<KeyValuePair<string, string?>>? defaults = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (defaults is not null)
+        {
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = defaults });
+        }
+
         builder.Configuration.AddInMemoryCollection(overrides);
 
         var section = builder.Configuration.GetSection(ServerOptions.Section);
@@ -48,7 +55,8 @@ public static class ServerHost
         builder.Services.AddSingleton(sp => new InferenceEngine(
             sp.GetRequiredService<EngineOptions>(),
             sp.GetRequiredService<IModelBackend>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            WorkerLaunch.ForCurrentProcess("sovereign")));
         builder.Services.AddHostedService<EngineLifetime>();
         builder.AddSovereignGrpc(serverOptions);
         var lifecycle = section.Get<LifecycleOptions>() ?? new LifecycleOptions();

@@ -14,6 +14,14 @@ namespace SovereignInference.Server.Security;
 /// </summary>
 internal sealed class ApiKeyInterceptor(ApiKeyStore keys, KeyRateLimiter limiter, InferenceEngine engine) : Interceptor
 {
+    /// <summary>Methods that need a key marked admin when keys are configured.</summary>
+    internal static readonly HashSet<string> AdminMethods = new(StringComparer.Ordinal)
+    {
+        "/sovereign.inference.v1.Inference/LoadModel",
+        "/sovereign.inference.v1.Inference/UnloadModel",
+        "/sovereign.inference.v1.Inference/WatchModels",
+    };
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         using var admitted = Admit(context);
@@ -64,6 +72,12 @@ internal sealed class ApiKeyInterceptor(ApiKeyStore keys, KeyRateLimiter limiter
             throw new RpcException(new Status(
                 StatusCode.Unauthenticated,
                 presented is null ? "Missing API key: send metadata 'authorization: Bearer <key>'" : "Incorrect API key provided."));
+        }
+
+        if (!key.Admin && AdminMethods.Contains(context.Method))
+        {
+            CountRefusal(context, RefusalReason.Unauthenticated);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "This method needs an API key marked admin (Sovereign:ApiKeys:N:Admin=true)"));
         }
 
         if (context.GetHttpContext() is { } http)

@@ -67,6 +67,13 @@ internal sealed partial class ApiKeyMiddleware(
         }
 
         context.SetApiKeyName(key.Name);
+        if (endpoint?.Metadata.GetMetadata<AdminOnly>() is not null && !key.Admin)
+        {
+            LogRejected(logger, path.Value ?? "", "key not marked admin");
+            await Write(context, StatusCodes.Status403Forbidden, "This route needs an API key marked admin (Sovereign:ApiKeys:N:Admin=true)", "invalid_request_error", "insufficient_permissions");
+            return;
+        }
+
         using var decision = limiter.Admit(key.Name);
         if (!decision.IsAdmitted)
         {

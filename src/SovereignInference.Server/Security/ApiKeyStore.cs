@@ -95,7 +95,7 @@ public sealed class ApiKeyStore
                 fileKeys.RemoveAt(index);
             }
 
-            keys.Add(new ApiKey(c.Name, hash, c.RequestsPerMinute, c.MaxConcurrentStreams, c.TokensPerMinute, c.Priority));
+            keys.Add(new ApiKey(c.Name, hash, c.RequestsPerMinute, c.MaxConcurrentStreams, c.TokensPerMinute, c.Priority, c.Admin));
         }
 
         keys.AddRange(fileKeys);

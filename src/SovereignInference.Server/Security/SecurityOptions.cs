@@ -52,6 +52,9 @@ public sealed class ApiKeyConfig
 
     /// <summary>Fair-share weight when several keys wait for a model: admissions per round (default 1).</summary>
     public int Priority { get; set; } = 1;
+
+    /// <summary>May use the admin routes (POST /models/load, /models/unload, gRPC LoadModel, UnloadModel, WatchModels).</summary>
+    public bool Admin { get; set; }
 }
 
 /// <summary>CORS settings (Sovereign:Cors:Origins:N).</summary>

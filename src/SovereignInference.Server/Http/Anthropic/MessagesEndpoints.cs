@@ -70,7 +70,7 @@ internal static class MessagesEndpoints
             request = MessagesRequest.Parse(document.RootElement, countOnly: true);
         }
 
-        var model = engine.GetReadyModel(request.Chat.Common.Model);
+        var model = await engine.GetModelAsync(request.Chat.Common.Model, context.RequestAborted);
         var turn = ChatTurn.Prepare(model, request.Chat.Messages, request.Chat.Tools, request.Chat.ToolChoice, request.Chat.ToolName, request.Chat.ReasoningEffort);
         await Results.Text(new JsonObject { ["input_tokens"] = turn.PromptTokens.Count }.ToJsonString(), "application/json").ExecuteAsync(context);
     });

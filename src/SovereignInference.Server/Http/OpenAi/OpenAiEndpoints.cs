@@ -62,6 +62,7 @@ public static class OpenAiEndpoints
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync)
             .AcceptsJson<DetokenizeRequestShape>().AnswersJson<DetokenizeResponse>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapPost("/apply-template", ApplyTemplateEndpoint.HandleAsync);
+        Admin.ModelAdminEndpoints.MapModelAdminEndpoints(app);
         app.MapResponsesEndpoints();
         app.MapMessagesEndpoints();
         return app;

@@ -68,7 +68,7 @@ public sealed class ModelLoadingTests : IDisposable
             var entry = engine.Models.Single(m => m.Id == name);
             var expected = SemanticGgufCorpus.Get(name);
             Assert.Equal(ModelState.Failed, entry.State);
-            Assert.Null(entry.Loaded);
+            Assert.Null(entry.Instance);
             Assert.Contains(name + ".gguf", entry.Error, StringComparison.Ordinal);
             Assert.Contains($"({expected.Expected})", entry.Error, StringComparison.Ordinal);
             Assert.Contains(expected.Mentions, entry.Error, StringComparison.Ordinal);

@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 
+using SovereignInference.Server.Security;
+
 namespace SovereignInference.Tests.Server.Security;
 
 /// <summary>
@@ -31,24 +33,26 @@ public sealed class AuthMatrixTests
     [Fact]
     public async Task Every_route_but_health_needs_a_key_whatever_the_content_type()
     {
-        var settings = TwoKeys();
+        // Bob's key is marked admin: only it passes the admin routes (AdminOnly metadata); Alice's gets 403 there.
+        var settings = TwoKeys(("ApiKeys:1:Admin", "true"));
         settings["Embeddings:0"] = "scripted";
         await using var server = await ServerHarness.StartAsync(settings);
         var routes = HttpRoutes(server);
         Assert.Contains(routes, r => r.Path == "v1/completions");
         Assert.Contains(routes, r => r.Path == "metrics");
         Assert.Equal(["health/live", "health/ready"], routes.Where(r => r.Anonymous && !IsConsoleFile(r.Path)).Select(r => r.Path).Order().ToArray());
+        Assert.Equal(["models/load", "models/unload"], routes.Where(r => r.Admin).Select(r => r.Path).Order().ToArray());
 
         // The browser console's static files (/ and /console/*) are open; the APIs the page calls are not.
         Assert.All(routes.Where(r => IsConsoleFile(r.Path)), r => Assert.True(r.Anonymous && r.Method == HttpMethod.Get, r.Path));
         Assert.Contains(routes, r => r.Path == "");
 
         var failures = new List<string>();
-        foreach (var (method, path, anonymous) in routes.Append((HttpMethod.Post, "no/such/route", false)).Append((HttpMethod.Post, "sovereign.inference.v1.Inference/Generate", false)))
+        foreach (var (method, path, anonymous, admin) in routes.Append((HttpMethod.Post, "no/such/route", false, false)).Append((HttpMethod.Post, "sovereign.inference.v1.Inference/Generate", false, false)))
         {
             foreach (var contentType in ContentTypes)
             {
-                foreach (var (key, header) in new (string?, string)[] { (null, ""), ("sk-wrong", "Authorization"), (AliceKey, "Authorization"), ("sk-wrong", "x-api-key"), (AliceKey, "x-api-key") })
+                foreach (var (key, header) in new (string?, string)[] { (null, ""), ("sk-wrong", "Authorization"), (AliceKey, "Authorization"), ("sk-wrong", "x-api-key"), (AliceKey, "x-api-key"), (BobKey, "Authorization") })
                 {
                     using var request = new HttpRequestMessage(method, path);
                     if (method == HttpMethod.Post)
@@ -76,11 +80,18 @@ public sealed class AuthMatrixTests
 
                     using var response = await server.Http.SendAsync(request);
                     var body = await response.Content.ReadAsStringAsync();
-                    var expectDenied = key != AliceKey && !anonymous;
+                    var expectDenied = key != AliceKey && key != BobKey && !anonymous;
                     var label = $"{method} /{path} content-type '{contentType}' {header} '{key}': {(int)response.StatusCode} {body}";
                     if (expectDenied)
                     {
                         if (response.StatusCode != HttpStatusCode.Unauthorized || ErrorBodies.ErrorCode(body) is not ("invalid_api_key" or "authentication_error"))
+                        {
+                            failures.Add(label);
+                        }
+                    }
+                    else if (admin && key == AliceKey)
+                    {
+                        if (response.StatusCode != HttpStatusCode.Forbidden || ErrorBodies.ErrorCode(body) != "insufficient_permissions")
                         {
                             failures.Add(label);
                         }
@@ -114,9 +125,9 @@ public sealed class AuthMatrixTests
     }
 
     /// <summary>The server's HTTP routes (method, path with parameters filled in, whether it is open).</summary>
-    private static List<(HttpMethod Method, string Path, bool Anonymous)> HttpRoutes(ServerHarness server)
+    private static List<(HttpMethod Method, string Path, bool Anonymous, bool Admin)> HttpRoutes(ServerHarness server)
     {
-        var routes = new List<(HttpMethod, string, bool)>();
+        var routes = new List<(HttpMethod, string, bool, bool)>();
         foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
             if (endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null || endpoint.RoutePattern.RawText is not { } raw || raw.Contains("unimplemented", StringComparison.Ordinal))
@@ -126,9 +137,10 @@ public sealed class AuthMatrixTests
 
             var path = string.Join('/', raw.Trim('/').Split('/').Select(segment => segment.StartsWith('{') ? "scripted" : segment));
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            var admin = endpoint.Metadata.GetMetadata<AdminOnly>() is not null;
             foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
             {
-                routes.Add((new HttpMethod(method), path, anonymous));
+                routes.Add((new HttpMethod(method), path, anonymous, admin));
             }
         }
 

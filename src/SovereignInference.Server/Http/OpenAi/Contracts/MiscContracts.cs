@@ -35,7 +35,12 @@ internal sealed record ModelDto(
     [property: JsonPropertyName("quantization")] string? Quantization,
     [property: JsonPropertyName("context_length")] long? ContextLength,
     [property: JsonPropertyName("architecture")] string? Architecture,
-    [property: JsonPropertyName("parameters")] long? Parameters)
+    [property: JsonPropertyName("parameters")] long? Parameters,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("status_reason")] string? StatusReason = null,
+    [property: JsonPropertyName("memory_estimate_bytes")] long? MemoryEstimateBytes = null,
+    [property: JsonPropertyName("pid")] int? Pid = null,
+    [property: JsonPropertyName("pinned")] bool? Pinned = null)
 {
     [JsonPropertyName("object")]
     public string Object { get; init; } = "model";

@@ -20,7 +20,7 @@ internal static class CompletionsEndpoint
         }
 
         var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
-        var model = engine.GetReadyModel(common.Model);
+        var model = await engine.GetModelAsync(common.Model, context.RequestAborted);
         var tokenizer = model.ReadyTokenizer();
         var requests = request.Prompts
             .SelectMany((p, promptIndex) => Enumerable.Range(0, common.N).Select(i => common.ToRequest(promptIndex * common.N + i, p.Tokens, p.Text)))

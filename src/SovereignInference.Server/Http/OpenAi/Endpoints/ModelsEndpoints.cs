@@ -6,15 +6,18 @@ using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
-/// <summary>GET /v1/models and /v1/models/{id}: OpenAI's model objects plus our provenance fields.</summary>
+/// <summary>
+/// GET /v1/models and /v1/models/{id}: OpenAI's model objects plus our provenance fields and the lifecycle: every
+/// catalogued model with its status (unloaded, loading, loaded, failed + reason), memory estimate and worker pid.
+/// </summary>
 internal static class ModelsEndpoints
 {
     public static IResult List(InferenceEngine engine) =>
-        Results.Json(new ModelListDto([.. engine.Models.Where(m => m.State == ModelState.Ready).Select(ToDto)]), OpenAiJsonContext.Default.ModelListDto);
+        Results.Json(new ModelListDto([.. engine.Models.Select(ToDto)]), OpenAiJsonContext.Default.ModelListDto);
 
     public static IResult Get(string id, InferenceEngine engine, HttpContext context)
     {
-        var model = engine.Models.FirstOrDefault(m => m.Id == id && m.State == ModelState.Ready);
+        var model = engine.Manager.Find(id);
         if (model is null)
         {
             RequestMetrics.CountRefusal(context, RefusalReason.ModelNotFound);
@@ -24,7 +27,7 @@ internal static class ModelsEndpoints
         return Results.Json(ToDto(model), OpenAiJsonContext.Default.ModelDto);
     }
 
-    private static ModelDto ToDto(ModelEntry m) => new(
+    internal static ModelDto ToDto(ModelEntry m) => new(
         m.Id,
         m.LoadedAtUnixSeconds,
         m.Info?.Sha256,
@@ -32,5 +35,10 @@ internal static class ModelsEndpoints
         m.Info?.Quantization,
         m.Info?.ContextLength,
         m.Info?.Architecture,
-        m.Info?.ParameterCount);
+        m.Info?.ParameterCount,
+        m.Status,
+        m.State == ModelState.Failed ? m.Error : null,
+        m.Plan?.TotalBytes,
+        m.Pid,
+        m.Pinned);
 }

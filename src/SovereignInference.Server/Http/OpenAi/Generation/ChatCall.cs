@@ -37,7 +37,7 @@ internal sealed class ChatCall : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(request);
         var common = request.Common with { User = RequestIdentity.UserFor(context, request.Common.User) };
-        var model = engine.GetReadyModel(common.Model);
+        var model = await engine.GetModelAsync(common.Model, context.RequestAborted);
         var turn = ChatTurn.Prepare(model, request.Messages, request.Tools, request.ToolChoice, request.ToolName, request.ReasoningEffort);
         var choices = Enumerable.Range(0, common.N)
             .Select(i => new ChatChoiceState(i, model.ReadyTokenizer(), turn.NewAssembler(), common.Sampling.Logprobs))

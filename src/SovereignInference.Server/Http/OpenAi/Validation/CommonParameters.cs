@@ -29,6 +29,9 @@ internal sealed record CommonParameters
 
     public string? User { get; init; }
 
+    /// <summary>Ollama's keep_alive ("10m", seconds, 0 = unload when idle, negative = keep loaded); null: the model's.</summary>
+    public string? KeepAlive { get; init; }
+
     public required SamplingParams Sampling { get; init; }
 
     /// <param name="chat">Chat reads logprobs as a bool with top_logprobs; legacy completions read logprobs as a count.</param>
@@ -76,6 +79,7 @@ internal sealed record CommonParameters
             Seed = Integer(root, "seed", long.MinValue, long.MaxValue),
             IgnoreEos = Bool(root, "ignore_eos") ?? false,
             User = String(root, "user"),
+            KeepAlive = ParseKeepAlive(root),
             Sampling = new SamplingParams
             {
                 Temperature = (float)(Number(root, "temperature", 0, SamplingParams.MaxTemperature) ?? 1),
@@ -102,8 +106,27 @@ internal sealed record CommonParameters
         Stop = Stop,
         IgnoreEos = IgnoreEos,
         User = User,
+        KeepAlive = KeepAlive,
         Sampling = Sampling with { Seed = Seed is { } seed ? unchecked((ulong)seed + (ulong)choice) : null },
     };
+
+    private static string? ParseKeepAlive(JsonElement root)
+    {
+        if (!TryGet(root, "keep_alive", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.Number => value.GetRawText(),
+            _ => throw Invalid("keep_alive", "must be a duration string such as \"10m\" or a number of seconds"),
+        };
+        return Engine.Models.KeepAlive.TryParse(text, out _)
+            ? text
+            : throw Invalid("keep_alive", $"must be a duration such as \"10m\", \"90s\" or \"1h30m\", or seconds (0 = unload when idle, negative = keep loaded); got '{text}'");
+    }
 
     private static List<string> ParseStop(JsonElement root)
     {
