@@ -191,7 +191,7 @@ async function renderModels() {
     const context = numberField(m, "context_length");
     return el("tr", { "data-model": m.id },
       el("th", { scope: "row", text: m.id }),
-      el("td", {}, el("span", { class: `status ${m.status}`, text: m.status ?? "–" }), m.error ? el("div", { class: "hint", text: m.error }) : null),
+      el("td", {}, el("span", { class: `status ${m.status}`, text: m.status ?? "–" }), (m.error ?? m.status_reason) ? el("div", { class: "hint", text: m.error ?? m.status_reason }) : null),
       el("td", { class: "num", text: formatBytes(memory ?? undefined) }),
       el("td", { class: "num", text: pid === null ? "–" : String(pid) }),
       el("td", { class: "num", text: context === null ? "–" : context.toLocaleString("en") }),
@@ -211,7 +211,8 @@ async function renderModels() {
 
 function renderBudget(list, totalEstimate) {
   const target = $("memory-budget");
-  const budget = numberField(list ?? {}, "memory_budget_bytes", "memory.budget_bytes", "budget_bytes");
+  // The model manager exports its budget as a metric (sovereign_memory_budget_bytes); a list field wins when present.
+  const budget = numberField(list ?? {}, "memory_budget_bytes", "memory.budget_bytes", "budget_bytes") ?? max(lastSamples, "sovereign_memory_budget_bytes");
   if (totalEstimate === null && budget === null) {
     target.replaceChildren(el("p", { class: "hint", text: "Memory: the server reports no per-model estimate or budget." }));
     return;
