@@ -39,27 +39,11 @@ internal static class MistralNormalizer
         Validate(messages, version);
         var v7 = version >= MistralTemplateVersion.V7;
         var chunkJoin = version == MistralTemplateVersion.V15 ? "" : "\n\n";
-        string? systemPrompt = null;
-        if (!v7)
-        {
-            var prompts = messages.Where(m => m.Role == ChatRole.System).Select(m => Aggregate([m], chunkJoin)).Where(t => t.Length > 0).ToList();
-            systemPrompt = prompts.Count > 0 ? string.Join("\n\n", prompts) : null;
-        }
-
+        var calls = new CallLedger();
         var result = new List<NormalizedMessage>();
-        var latestCallIds = new List<string>();
-        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var start = 0; start < messages.Count;)
+        foreach (var group in RoleRuns(messages))
         {
-            var role = messages[start].Role;
-            var end = start;
-            while (end < messages.Count && messages[end].Role == role)
-            {
-                end++;
-            }
-
-            var group = messages.Skip(start).Take(end - start).ToList();
-            switch (role)
+            switch (group[0].Role)
             {
                 case ChatRole.System when v7:
                     result.AddRange(group.Select(m => new NormalizedMessage(ChatRole.System, Aggregate([m], chunkJoin))
@@ -68,47 +52,17 @@ internal static class MistralNormalizer
                     }));
                     break;
                 case ChatRole.System:
-                    break;
+                    break; // before v7 system messages become the system prompt (SystemPrompt)
                 case ChatRole.User:
                     result.Add(new NormalizedMessage(ChatRole.User, Aggregate(group, chunkJoin)));
                     break;
                 case ChatRole.Assistant:
-                    var calls = group.SelectMany(m => m.ToolCalls ?? []).Select(c => c with { Arguments = NormalizeJson(c.Arguments) }).ToList();
-                    var reasoning = string.Join("\n\n", group.Select(m => m.Reasoning).Where(r => !string.IsNullOrEmpty(r)));
-                    result.Add(new NormalizedMessage(ChatRole.Assistant, Aggregate(group, chunkJoin))
-                    {
-                        ToolCalls = calls,
-                        Reasoning = reasoning.Length > 0 ? reasoning : null,
-                    });
-                    latestCallIds.AddRange(calls.Select(c => ToolCallIds.ToMistralId(c.Id)));
-                    foreach (var call in calls)
-                    {
-                        callNames[ToolCallIds.ToMistralId(call.Id)] = call.Name;
-                    }
-
+                    result.Add(AssistantTurn(group, chunkJoin, calls));
                     break;
                 case ChatRole.Tool:
-                    var results = group.Select((m, i) =>
-                    {
-                        var content = Aggregate([m], chunkJoin);
-                        var id = ToolCallIds.ToMistralId(m.ToolCallId ?? "");
-                        return (Order: i, Message: new NormalizedMessage(ChatRole.Tool, v7 ? content : NormalizeJson(content))
-                        {
-                            ToolCallId = m.ToolCallId,
-                            Name = m.Name ?? callNames.GetValueOrDefault(id),
-                        });
-                    }).ToList();
-                    if (version >= MistralTemplateVersion.V13)
-                    {
-                        results = [.. results.OrderBy(r => latestCallIds.IndexOf(ToolCallIds.ToMistralId(r.Message.ToolCallId ?? "")) is var k and >= 0 ? k : int.MaxValue).ThenBy(r => r.Order)];
-                    }
-
-                    result.AddRange(results.Select(r => r.Message));
-                    latestCallIds.Clear();
+                    result.AddRange(ToolResults(group, version, chunkJoin, calls));
                     break;
             }
-
-            start = end;
         }
 
         if (result.Count == 0 || (!v7 && result[0].Role != ChatRole.User))
@@ -116,7 +70,68 @@ internal static class MistralNormalizer
             result.Insert(0, new NormalizedMessage(ChatRole.User, ""));
         }
 
-        return new NormalizedConversation(result, systemPrompt, continueFinal && result[^1].Role == ChatRole.Assistant);
+        return new NormalizedConversation(result, v7 ? null : SystemPrompt(messages, chunkJoin), continueFinal && result[^1].Role == ChatRole.Assistant);
+    }
+
+    /// <summary>Before v7: the non-empty system messages joined with "\n\n", or null.</summary>
+    private static string? SystemPrompt(IReadOnlyList<ChatMessage> messages, string chunkJoin)
+    {
+        var prompts = messages.Where(m => m.Role == ChatRole.System).Select(m => Aggregate([m], chunkJoin)).Where(t => t.Length > 0).ToList();
+        return prompts.Count > 0 ? string.Join("\n\n", prompts) : null;
+    }
+
+    /// <summary>The conversation cut into runs of consecutive messages of one role.</summary>
+    private static IEnumerable<List<ChatMessage>> RoleRuns(IReadOnlyList<ChatMessage> messages)
+    {
+        for (var start = 0; start < messages.Count;)
+        {
+            var end = start;
+            while (end < messages.Count && messages[end].Role == messages[start].Role)
+            {
+                end++;
+            }
+
+            yield return messages.Skip(start).Take(end - start).ToList();
+            start = end;
+        }
+    }
+
+    /// <summary>A run of assistant messages as one turn: content and reasoning joined, tool-call arguments re-serialized.</summary>
+    private static NormalizedMessage AssistantTurn(List<ChatMessage> group, string chunkJoin, CallLedger ledger)
+    {
+        var calls = group.SelectMany(m => m.ToolCalls ?? []).Select(c => c with { Arguments = NormalizeJson(c.Arguments) }).ToList();
+        var reasoning = string.Join("\n\n", group.Select(m => m.Reasoning).Where(r => !string.IsNullOrEmpty(r)));
+        ledger.Record(calls);
+        return new NormalizedMessage(ChatRole.Assistant, Aggregate(group, chunkJoin))
+        {
+            ToolCalls = calls,
+            Reasoning = reasoning.Length > 0 ? reasoning : null,
+        };
+    }
+
+    /// <summary>
+    /// A run of tool results: named after their call when they carry no name, re-serialized before v7, and from v13 in
+    /// the order of the calls they answer.
+    /// </summary>
+    private static List<NormalizedMessage> ToolResults(List<ChatMessage> group, MistralTemplateVersion version, string chunkJoin, CallLedger ledger)
+    {
+        var v7 = version >= MistralTemplateVersion.V7;
+        var results = group.Select((m, i) =>
+        {
+            var content = Aggregate([m], chunkJoin);
+            return (Order: i, Message: new NormalizedMessage(ChatRole.Tool, v7 ? content : NormalizeJson(content))
+            {
+                ToolCallId = m.ToolCallId,
+                Name = m.Name ?? ledger.NameOf(m.ToolCallId),
+            });
+        }).ToList();
+        if (version >= MistralTemplateVersion.V13)
+        {
+            results = [.. results.OrderBy(r => ledger.PositionOf(r.Message.ToolCallId)).ThenBy(r => r.Order)];
+        }
+
+        ledger.AnswerLatest();
+        return [.. results.Select(r => r.Message)];
     }
 
     /// <summary>mistral-common's _normalize_json_content: empty → {}, JSON → json.dumps(json.loads(text)), anything else unchanged.</summary>
@@ -202,8 +217,7 @@ internal static class MistralNormalizer
             throw Invalid($"a conversation of one message must be a user or system message (it is {Name(messages[0].Role)})");
         }
 
-        HashSet<string>? openCalls = null;
-        var expectedResults = 0;
+        var pending = new PendingCalls();
         ChatRole? previous = null;
         for (var i = 0; i < messages.Count; i++)
         {
@@ -222,74 +236,23 @@ internal static class MistralNormalizer
 
             switch (m.Role)
             {
-                case ChatRole.User:
-                    if (m.Content is null && m.Parts is null)
-                    {
-                        throw Invalid($"messages[{i}] is a user message without content");
-                    }
-
-                    openCalls = null;
-                    break;
-                case ChatRole.System:
-                    openCalls = null;
+                case ChatRole.User when m.Content is null && m.Parts is null:
+                    throw Invalid($"messages[{i}] is a user message without content");
+                case ChatRole.User or ChatRole.System:
+                    pending.Open = null;
                     break;
                 case ChatRole.Assistant:
-                    if (expectedResults != 0)
-                    {
-                        throw Invalid($"messages[{i}] is an assistant message, but the tool calls before it did not get one tool result each");
-                    }
-
-                    var hasCalls = m.ToolCalls is { Count: > 0 };
-                    var hasContent = !string.IsNullOrEmpty(m.Content) || (m.Parts?.Any(p => p.Text.Length > 0 && !p.IsThinking) ?? false);
-                    if (!hasCalls && !hasContent && string.IsNullOrEmpty(m.Reasoning) && i != messages.Count - 1)
-                    {
-                        throw Invalid($"messages[{i}] is an assistant message with neither content nor tool calls");
-                    }
-
-                    if (hasCalls && version == MistralTemplateVersion.V1)
-                    {
-                        throw Invalid($"messages[{i}] has tool calls, but this model's chat format (Mistral v1) has no tool calling");
-                    }
-
-                    if (hasCalls && hasContent && version < MistralTemplateVersion.V7)
-                    {
-                        throw Invalid($"messages[{i}] has both content and tool calls, which this model's chat format (Mistral {version}) cannot express");
-                    }
-
-                    openCalls = hasCalls ? [.. m.ToolCalls!.Select(c => ToolCallIds.ToMistralId(c.Id ?? ""))] : null;
-                    expectedResults = hasCalls ? m.ToolCalls!.Count : 0;
+                    CheckAssistant(m, i, isLast: i == messages.Count - 1, version, pending);
                     break;
                 case ChatRole.Tool:
-                    if (openCalls is null || previous is not (ChatRole.Assistant or ChatRole.Tool))
-                    {
-                        throw Invalid($"messages[{i}] is a tool message, but it does not follow an assistant message with tool calls");
-                    }
-
-                    if (version == MistralTemplateVersion.V2 && string.IsNullOrEmpty(m.ToolCallId))
-                    {
-                        // v2 names results by function, not by call id.
-                        expectedResults--;
-                        break;
-                    }
-
-                    if (string.IsNullOrEmpty(m.ToolCallId))
-                    {
-                        throw Invalid($"messages[{i}] is a tool message without tool_call_id");
-                    }
-
-                    if (!openCalls.Contains(ToolCallIds.ToMistralId(m.ToolCallId)))
-                    {
-                        throw Invalid($"messages[{i}].tool_call_id '{m.ToolCallId}' answers no tool call of the preceding assistant message");
-                    }
-
-                    expectedResults--;
+                    CheckToolResult(m, i, previous, version, pending);
                     break;
             }
 
             previous = m.Role;
         }
 
-        if (expectedResults != 0 && messages[^1].Role != ChatRole.Assistant)
+        if (pending.Expected != 0 && messages[^1].Role != ChatRole.Assistant)
         {
             throw Invalid("the last assistant message's tool calls did not get one tool result each");
         }
@@ -300,7 +263,95 @@ internal static class MistralNormalizer
         }
     }
 
+    /// <summary>An assistant message comes after every earlier call got its result, says something, and fits the format.</summary>
+    private static void CheckAssistant(ChatMessage m, int i, bool isLast, MistralTemplateVersion version, PendingCalls pending)
+    {
+        if (pending.Expected != 0)
+        {
+            throw Invalid($"messages[{i}] is an assistant message, but the tool calls before it did not get one tool result each");
+        }
+
+        var hasCalls = m.ToolCalls is { Count: > 0 };
+        var hasContent = !string.IsNullOrEmpty(m.Content) || (m.Parts?.Any(p => p.Text.Length > 0 && !p.IsThinking) ?? false);
+        if (!hasCalls && !hasContent && string.IsNullOrEmpty(m.Reasoning) && !isLast)
+        {
+            throw Invalid($"messages[{i}] is an assistant message with neither content nor tool calls");
+        }
+
+        if (hasCalls && version == MistralTemplateVersion.V1)
+        {
+            throw Invalid($"messages[{i}] has tool calls, but this model's chat format (Mistral v1) has no tool calling");
+        }
+
+        if (hasCalls && hasContent && version < MistralTemplateVersion.V7)
+        {
+            throw Invalid($"messages[{i}] has both content and tool calls, which this model's chat format (Mistral {version}) cannot express");
+        }
+
+        pending.Open = hasCalls ? [.. m.ToolCalls!.Select(c => ToolCallIds.ToMistralId(c.Id ?? ""))] : null;
+        pending.Expected = hasCalls ? m.ToolCalls!.Count : 0;
+    }
+
+    /// <summary>A tool result follows the assistant's calls (or other results) and answers one of them.</summary>
+    private static void CheckToolResult(ChatMessage m, int i, ChatRole? previous, MistralTemplateVersion version, PendingCalls pending)
+    {
+        if (pending.Open is null || previous is not (ChatRole.Assistant or ChatRole.Tool))
+        {
+            throw Invalid($"messages[{i}] is a tool message, but it does not follow an assistant message with tool calls");
+        }
+
+        // v2 names results by function, not by call id.
+        if (!(version == MistralTemplateVersion.V2 && string.IsNullOrEmpty(m.ToolCallId)))
+        {
+            if (string.IsNullOrEmpty(m.ToolCallId))
+            {
+                throw Invalid($"messages[{i}] is a tool message without tool_call_id");
+            }
+
+            if (!pending.Open.Contains(ToolCallIds.ToMistralId(m.ToolCallId)))
+            {
+                throw Invalid($"messages[{i}].tool_call_id '{m.ToolCallId}' answers no tool call of the preceding assistant message");
+            }
+        }
+
+        pending.Expected--;
+    }
+
     private static string Name(ChatRole role) => role.ToString().ToLowerInvariant();
 
     private static EngineException Invalid(string reason) => EngineException.Invalid("messages", reason);
+
+    /// <summary>Validation state: the call ids of the last assistant message still open and how many results they wait for.</summary>
+    private sealed class PendingCalls
+    {
+        public HashSet<string>? Open { get; set; }
+
+        public int Expected { get; set; }
+    }
+
+    /// <summary>Normalization state: the latest assistant turn's call ids in order, and every call's function name by id.</summary>
+    private sealed class CallLedger
+    {
+        private readonly List<string> _latest = [];
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public void Record(IEnumerable<ChatToolCall> calls)
+        {
+            foreach (var call in calls)
+            {
+                var id = ToolCallIds.ToMistralId(call.Id);
+                _latest.Add(id);
+                _names[id] = call.Name;
+            }
+        }
+
+        public string? NameOf(string? toolCallId) => _names.GetValueOrDefault(ToolCallIds.ToMistralId(toolCallId ?? ""));
+
+        /// <summary>Where the call a result answers stands among the latest calls (results of unknown calls go last).</summary>
+        public int PositionOf(string? toolCallId) =>
+            _latest.IndexOf(ToolCallIds.ToMistralId(toolCallId ?? "")) is var k and >= 0 ? k : int.MaxValue;
+
+        /// <summary>The latest calls are answered: a later run of results belongs to a later turn.</summary>
+        public void AnswerLatest() => _latest.Clear();
+    }
 }

@@ -212,6 +212,9 @@ public static class GbnfValidator
 
     private sealed record RepeatElement(Element Inner, long Min, long Max) : Element;
 
+    /// <summary>A parsed sequence item (null element: an empty literal, nothing to repeat) and the rules it expands to.</summary>
+    private readonly record struct SequenceItem(Element? Element, long Rules);
+
     /// <summary>A port of llama_grammar_parser's recursive descent, building a small tree instead of rules.</summary>
     private sealed class Parser(string text)
     {
@@ -333,6 +336,10 @@ public static class GbnfValidator
             return alternatives;
         }
 
+        /// <summary>
+        /// Items up to the next '|', ')' or rule end, each optionally repeated (*, +, ?, {m,n}). Tracks what
+        /// llama.cpp's parser tracks: whether there is an item to repeat and how many rules the last one expands to.
+        /// </summary>
         private List<Element> ParseSequence(bool nested)
         {
             var sequence = new List<Element>();
@@ -341,183 +348,201 @@ public static class GbnfValidator
             while (_pos < _text.Length)
             {
                 var c = Cur;
-                if (c == '"')
+                if (c is '*' or '+' or '?' or '{')
                 {
-                    _pos++;
-                    var chars = 0;
-                    while (Cur != '"')
-                    {
-                        if (_pos >= _text.Length)
-                        {
-                            throw Error("unterminated string literal");
-                        }
-
-                        ParseChar();
-                        chars++;
-                    }
-
-                    _pos++;
-                    SkipSpace(nested);
-                    hasPrevious = chars > 0;
-                    previousRules = 1;
-                    if (hasPrevious)
-                    {
-                        sequence.Add(new TerminalElement());
-                    }
-                }
-                else if (c == '[')
-                {
-                    _pos++;
-                    if (Cur == '^')
-                    {
-                        _pos++;
-                    }
-
-                    var items = 0;
-                    while (Cur != ']')
-                    {
-                        if (_pos >= _text.Length)
-                        {
-                            throw Error("unterminated character class");
-                        }
-
-                        ParseChar();
-                        items++;
-                        if (Cur == '-' && At(1) != ']')
-                        {
-                            if (_pos + 1 >= _text.Length)
-                            {
-                                throw Error("unterminated character range");
-                            }
-
-                            _pos++;
-                            ParseChar();
-                        }
-                    }
-
-                    if (items == 0)
-                    {
-                        throw Error("empty character class");
-                    }
-
-                    _pos++;
-                    SkipSpace(nested);
-                    hasPrevious = true;
-                    previousRules = 1;
-                    sequence.Add(new TerminalElement());
-                }
-                else if (c is '<' or '!')
-                {
-                    throw Error("token references (<...> and !<...>) are not supported");
-                }
-                else if (IsWordChar(c))
-                {
-                    var name = ParseName();
-                    SkipSpace(nested);
-                    _symbols++;
-                    hasPrevious = true;
-                    previousRules = 1;
-                    sequence.Add(new RefElement(name));
-                }
-                else if (c == '(')
-                {
-                    if (++_depth > MaxNesting)
-                    {
-                        throw Error($"parentheses nest deeper than {MaxNesting}");
-                    }
-
-                    _pos++;
-                    SkipSpace(newlineOk: true);
-                    var before = _symbols;
-                    _symbols++;
-                    var group = ParseAlternates(nested: true);
-                    previousRules = Math.Max(1, _symbols - before);
-                    if (Cur != ')')
-                    {
-                        throw Error("expecting ')'");
-                    }
-
-                    _depth--;
-                    _pos++;
-                    SkipSpace(nested);
-                    hasPrevious = true;
-                    sequence.Add(new GroupElement(group));
-                }
-                else if (c == '.')
-                {
-                    _pos++;
-                    SkipSpace(nested);
-                    hasPrevious = true;
-                    previousRules = 1;
-                    sequence.Add(new TerminalElement());
-                }
-                else if (c is '*' or '+' or '?')
-                {
-                    _pos++;
-                    SkipSpace(nested);
-                    var (min, max) = c switch { '*' => (0L, long.MaxValue), '+' => (1L, long.MaxValue), _ => (0L, 1L) };
+                    var (min, max) = ParseRepetition(nested);
                     Repeat(sequence, ref hasPrevious, ref previousRules, min, max);
+                    continue;
                 }
-                else if (c == '{')
-                {
-                    _pos++;
-                    SkipSpace(nested);
-                    var min = ParseInt();
-                    SkipSpace(nested);
-                    var max = long.MaxValue;
-                    if (Cur == '}')
-                    {
-                        max = min;
-                        _pos++;
-                        SkipSpace(nested);
-                    }
-                    else if (Cur == ',')
-                    {
-                        _pos++;
-                        SkipSpace(nested);
-                        if (Cur is >= '0' and <= '9')
-                        {
-                            max = ParseInt();
-                            SkipSpace(nested);
-                        }
 
-                        if (Cur != '}')
-                        {
-                            throw Error("expecting '}'");
-                        }
-
-                        _pos++;
-                        SkipSpace(nested);
-                    }
-                    else
-                    {
-                        throw Error("expecting ',' or '}'");
-                    }
-
-                    if (min > RepetitionThreshold)
-                    {
-                        throw Error($"a repetition minimum above {RepetitionThreshold}");
-                    }
-
-                    if (max != long.MaxValue && max > RepetitionThreshold)
-                    {
-                        max = long.MaxValue;
-                    }
-
-                    if (max < min)
-                    {
-                        throw Error($"a repetition {{{min},{max}}} whose maximum is below its minimum");
-                    }
-
-                    Repeat(sequence, ref hasPrevious, ref previousRules, min, max);
-                }
-                else
+                if (ParseItem(c, nested) is not { } item)
                 {
                     break;
+                }
+
+                hasPrevious = item.Element is not null;
+                previousRules = item.Rules;
+                if (item.Element is not null)
+                {
+                    sequence.Add(item.Element);
                 }
             }
 
             return sequence;
+        }
+
+        /// <summary>One item starting at <paramref name="c"/>, or null when <paramref name="c"/> ends the sequence.</summary>
+        private SequenceItem? ParseItem(char c, bool nested) => c switch
+        {
+            '"' => ParseLiteral(nested),
+            '[' => ParseCharacterClass(nested),
+            '(' => ParseGroup(nested),
+            '.' => ParseAnyCharacter(nested),
+            '<' or '!' => throw Error("token references (<...> and !<...>) are not supported"),
+            _ when IsWordChar(c) => ParseReference(nested),
+            _ => null,
+        };
+
+        /// <summary>".": any character.</summary>
+        private SequenceItem ParseAnyCharacter(bool nested)
+        {
+            _pos++;
+            SkipSpace(nested);
+            return new SequenceItem(new TerminalElement(), 1);
+        }
+
+        /// <summary>"...": a terminal, or no item at all when the literal is empty.</summary>
+        private SequenceItem ParseLiteral(bool nested)
+        {
+            _pos++;
+            var chars = 0;
+            while (Cur != '"')
+            {
+                if (_pos >= _text.Length)
+                {
+                    throw Error("unterminated string literal");
+                }
+
+                ParseChar();
+                chars++;
+            }
+
+            _pos++;
+            SkipSpace(nested);
+            return new SequenceItem(chars > 0 ? new TerminalElement() : null, 1);
+        }
+
+        /// <summary>[...] or [^...], with a-z ranges; never empty.</summary>
+        private SequenceItem ParseCharacterClass(bool nested)
+        {
+            _pos++;
+            if (Cur == '^')
+            {
+                _pos++;
+            }
+
+            var items = 0;
+            while (Cur != ']')
+            {
+                if (_pos >= _text.Length)
+                {
+                    throw Error("unterminated character class");
+                }
+
+                ParseChar();
+                items++;
+                if (Cur == '-' && At(1) != ']')
+                {
+                    if (_pos + 1 >= _text.Length)
+                    {
+                        throw Error("unterminated character range");
+                    }
+
+                    _pos++;
+                    ParseChar();
+                }
+            }
+
+            if (items == 0)
+            {
+                throw Error("empty character class");
+            }
+
+            _pos++;
+            SkipSpace(nested);
+            return new SequenceItem(new TerminalElement(), 1);
+        }
+
+        /// <summary>A rule name.</summary>
+        private SequenceItem ParseReference(bool nested)
+        {
+            var name = ParseName();
+            SkipSpace(nested);
+            _symbols++;
+            return new SequenceItem(new RefElement(name), 1);
+        }
+
+        /// <summary>( alternatives ), at most <see cref="MaxNesting"/> deep; it expands to the rules created inside it.</summary>
+        private SequenceItem ParseGroup(bool nested)
+        {
+            if (++_depth > MaxNesting)
+            {
+                throw Error($"parentheses nest deeper than {MaxNesting}");
+            }
+
+            _pos++;
+            SkipSpace(newlineOk: true);
+            var before = _symbols;
+            _symbols++;
+            var group = ParseAlternates(nested: true);
+            var rules = Math.Max(1, _symbols - before);
+            if (Cur != ')')
+            {
+                throw Error("expecting ')'");
+            }
+
+            _depth--;
+            _pos++;
+            SkipSpace(nested);
+            return new SequenceItem(new GroupElement(group), rules);
+        }
+
+        /// <summary>*, +, ? or {m}, {m,}, {m,n}: the bounds (unbounded = long.MaxValue), checked as llama.cpp checks them.</summary>
+        private (long Min, long Max) ParseRepetition(bool nested)
+        {
+            var c = Cur;
+            _pos++;
+            SkipSpace(nested);
+            if (c != '{')
+            {
+                return c switch { '*' => (0L, long.MaxValue), '+' => (1L, long.MaxValue), _ => (0L, 1L) };
+            }
+
+            var min = ParseInt();
+            SkipSpace(nested);
+            var max = long.MaxValue;
+            if (Cur == '}')
+            {
+                max = min;
+            }
+            else if (Cur == ',')
+            {
+                _pos++;
+                SkipSpace(nested);
+                if (Cur is >= '0' and <= '9')
+                {
+                    max = ParseInt();
+                    SkipSpace(nested);
+                }
+
+                if (Cur != '}')
+                {
+                    throw Error("expecting '}'");
+                }
+            }
+            else
+            {
+                throw Error("expecting ',' or '}'");
+            }
+
+            _pos++;
+            SkipSpace(nested);
+            if (min > RepetitionThreshold)
+            {
+                throw Error($"a repetition minimum above {RepetitionThreshold}");
+            }
+
+            if (max != long.MaxValue && max > RepetitionThreshold)
+            {
+                max = long.MaxValue;
+            }
+
+            if (max < min)
+            {
+                throw Error($"a repetition {{{min},{max}}} whose maximum is below its minimum");
+            }
+
+            return (min, max);
         }
 
         private void Repeat(List<Element> sequence, ref bool hasPrevious, ref long previousRules, long min, long max)

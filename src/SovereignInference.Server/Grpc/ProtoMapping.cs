@@ -1,40 +1,34 @@
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
-using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
-using EngineFinish = SovereignInference.Engine.Requests.FinishReason;
-using EngineModelState = SovereignInference.Engine.Hosting.ModelState;
-using EngineSampling = SovereignInference.Engine.Sampling.SamplingParams;
-using ProtoFinish = SovereignInference.Contracts.V1.FinishReason;
-using ProtoModelState = SovereignInference.Contracts.V1.ModelState;
-using ProtoSampling = SovereignInference.Contracts.V1.SamplingParams;
-using ChatMessage = SovereignInference.Contracts.V1.ChatMessage;
-using ChatRole = SovereignInference.Contracts.V1.ChatRole;
-using EngineChatMessage = SovereignInference.Engine.Chat.ChatMessage;
-using EngineChatRole = SovereignInference.Engine.Chat.ChatRole;
-using ProtoToolCallDelta = SovereignInference.Contracts.V1.ToolCallDelta;
+using SovereignInference.Engine.Sampling;
+using Proto = SovereignInference.Contracts.V1;
 
 namespace SovereignInference.Server.Grpc;
 
-/// <summary>Proto messages ↔ engine types. Field checks the engine does itself are left to it.</summary>
+/// <summary>
+/// Proto messages ↔ engine types. Engine and proto share type names (FinishReason, ModelState, SamplingParams, ChatMessage,
+/// ChatRole, ToolCallDelta…), so every proto type is written <c>Proto.X</c> and every unqualified type is the engine's.
+/// Field checks the engine does itself are left to it.
+/// </summary>
 internal static class ProtoMapping
 {
-    public static GenerationRequest ToEngine(GenerateRequest request)
+    public static GenerationRequest ToEngine(Proto.GenerateRequest request)
     {
         string? text = null;
         IReadOnlyList<int>? tokens = null;
         switch (request.PromptCase)
         {
-            case GenerateRequest.PromptOneofCase.Text when request.Text.Length == 0:
+            case Proto.GenerateRequest.PromptOneofCase.Text when request.Text.Length == 0:
                 throw EngineException.Invalid("prompt.text", "prompt.text is empty; give a non-empty text or token ids");
-            case GenerateRequest.PromptOneofCase.Text:
+            case Proto.GenerateRequest.PromptOneofCase.Text:
                 text = request.Text;
                 break;
-            case GenerateRequest.PromptOneofCase.Tokens:
+            case Proto.GenerateRequest.PromptOneofCase.Tokens:
                 tokens = request.Tokens.Ids;
                 break;
             default:
@@ -53,18 +47,18 @@ internal static class ProtoMapping
         };
     }
 
-    /// <summary>The request fields SamplingParams carries; Model and the prompt are set by the caller.</summary>
-    public static GenerationRequest WithSampling(ProtoSampling? s)
+    /// <summary>The request fields the proto SamplingParams carries; Model and the prompt are set by the caller.</summary>
+    public static GenerationRequest WithSampling(Proto.SamplingParams? s)
     {
-        s ??= new ProtoSampling();
-        var defaults = new EngineSampling();
+        s ??= new Proto.SamplingParams();
+        var defaults = new SamplingParams();
         return new GenerationRequest
         {
             Model = "",
             MaxTokens = s.HasMaxTokens ? s.MaxTokens : null,
             Stop = [.. s.Stop],
             IgnoreEos = s.IgnoreEos,
-            Sampling = new EngineSampling
+            Sampling = new SamplingParams
             {
                 Temperature = s.HasTemperature ? s.Temperature : defaults.Temperature,
                 TopK = s.HasTopK ? s.TopK : defaults.TopK,
@@ -82,22 +76,22 @@ internal static class ProtoMapping
         };
     }
 
-    public static EngineChatMessage ToEngine(ChatMessage message, int index)
+    public static ChatMessage ToEngine(Proto.ChatMessage message, int index)
     {
         var role = message.Role switch
         {
-            ChatRole.System => EngineChatRole.System,
-            ChatRole.User => EngineChatRole.User,
-            ChatRole.Assistant => EngineChatRole.Assistant,
-            ChatRole.Tool => EngineChatRole.Tool,
+            Proto.ChatRole.System => ChatRole.System,
+            Proto.ChatRole.User => ChatRole.User,
+            Proto.ChatRole.Assistant => ChatRole.Assistant,
+            Proto.ChatRole.Tool => ChatRole.Tool,
             _ => throw EngineException.Invalid($"messages[{index}].role", $"messages[{index}].role must be SYSTEM, USER, ASSISTANT or TOOL"),
         };
-        if (message.Role == ChatRole.Tool && message.ToolCallId.Length == 0)
+        if (message.Role == Proto.ChatRole.Tool && message.ToolCallId.Length == 0)
         {
             throw EngineException.Invalid($"messages[{index}].tool_call_id", $"messages[{index}].tool_call_id is required for a TOOL message");
         }
 
-        if (message.ToolCalls.Count > 0 && message.Role != ChatRole.Assistant)
+        if (message.ToolCalls.Count > 0 && message.Role != Proto.ChatRole.Assistant)
         {
             throw EngineException.Invalid($"messages[{index}].tool_calls", $"messages[{index}].tool_calls is allowed on ASSISTANT messages only");
         }
@@ -111,18 +105,18 @@ internal static class ProtoMapping
             }
         }
 
-        return new EngineChatMessage(role, message.Content.Length > 0 || message.ToolCalls.Count == 0 ? message.Content : null)
+        return new ChatMessage(role, message.Content.Length > 0 || message.ToolCalls.Count == 0 ? message.Content : null)
         {
             ToolCalls = message.ToolCalls.Count > 0
                 ? [.. message.ToolCalls.Select(c => new ChatToolCall(c.Id, c.Name, c.ArgumentsJson.Length > 0 ? c.ArgumentsJson : "{}"))]
                 : null,
             ToolCallId = message.ToolCallId.Length > 0 ? message.ToolCallId : null,
             Name = message.Name.Length > 0 ? message.Name : null,
-            Reasoning = message.Role == ChatRole.Assistant && message.Reasoning.Length > 0 ? message.Reasoning : null,
+            Reasoning = message.Role == Proto.ChatRole.Assistant && message.Reasoning.Length > 0 ? message.Reasoning : null,
         };
     }
 
-    public static ToolDefinition ToEngine(Tool tool, int index) => tool.Name.Length == 0
+    public static ToolDefinition ToEngine(Proto.Tool tool, int index) => tool.Name.Length == 0
         ? throw EngineException.Invalid($"tools[{index}].name", $"tools[{index}].name is required")
         : new ToolDefinition(tool.Name, tool.Description.Length > 0 ? tool.Description : null, tool.ParametersJson.Length > 0 ? tool.ParametersJson : null);
 
@@ -130,27 +124,27 @@ internal static class ProtoMapping
     /// tool_choice → the engine's <see cref="ToolChoiceMode"/> and named function: the same rules as the HTTP API's
     /// tool_choice ("none", "auto", "required", a named function), checked against the request's tools.
     /// </summary>
-    public static (ToolChoiceMode Mode, string? Function) ToToolChoice(ToolChoice choice, string function, IReadOnlyList<ToolDefinition> tools)
+    public static (ToolChoiceMode Mode, string? Function) ToToolChoice(Proto.ToolChoice choice, string function, IReadOnlyList<ToolDefinition> tools)
     {
-        if (choice != ToolChoice.Function && function.Length > 0)
+        if (choice != Proto.ToolChoice.Function && function.Length > 0)
         {
             throw EngineException.Invalid("tool_choice_function", "is only allowed with tool_choice = TOOL_CHOICE_FUNCTION");
         }
 
-        if (choice is ToolChoice.Required or ToolChoice.Function && tools.Count == 0)
+        if (choice is Proto.ToolChoice.Required or Proto.ToolChoice.Function && tools.Count == 0)
         {
             throw EngineException.Invalid("tool_choice", $"is {choice} but no tools are given");
         }
 
         return choice switch
         {
-            ToolChoice.Unspecified or ToolChoice.Auto => (ToolChoiceMode.Auto, null),
-            ToolChoice.None => (ToolChoiceMode.None, null),
-            ToolChoice.Required => (ToolChoiceMode.Required, null),
-            ToolChoice.Function when function.Length == 0 => throw EngineException.Invalid("tool_choice_function", "is required with tool_choice = TOOL_CHOICE_FUNCTION"),
-            ToolChoice.Function when !tools.Any(t => string.Equals(t.Name, function, StringComparison.Ordinal)) =>
+            Proto.ToolChoice.Unspecified or Proto.ToolChoice.Auto => (ToolChoiceMode.Auto, null),
+            Proto.ToolChoice.None => (ToolChoiceMode.None, null),
+            Proto.ToolChoice.Required => (ToolChoiceMode.Required, null),
+            Proto.ToolChoice.Function when function.Length == 0 => throw EngineException.Invalid("tool_choice_function", "is required with tool_choice = TOOL_CHOICE_FUNCTION"),
+            Proto.ToolChoice.Function when !tools.Any(t => string.Equals(t.Name, function, StringComparison.Ordinal)) =>
                 throw EngineException.Invalid("tool_choice_function", $"names the function '{function}', which is not among the tools"),
-            ToolChoice.Function => (ToolChoiceMode.Named, function),
+            Proto.ToolChoice.Function => (ToolChoiceMode.Named, function),
             _ => throw EngineException.Invalid("tool_choice", $"unknown value {(int)choice}"),
         };
     }
@@ -160,19 +154,19 @@ internal static class ProtoMapping
         ? JsonSchemaGrammar.FromSchema(jsonSchema)
         : jsonObject ? JsonSchemaGrammar.JsonObject() : null;
 
-    public static GenerateResponse ToGenerateResponse(GenerationUpdate update, bool logprobs)
+    public static Proto.GenerateResponse ToGenerateResponse(GenerationUpdate update, bool logprobs)
     {
-        var response = new GenerateResponse { Text = update.Text, Final = ToFinal(update) };
+        var response = new Proto.GenerateResponse { Text = update.Text, Final = ToFinal(update) };
         AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
         return response;
     }
 
-    public static ChatResponse ToChatResponse(GenerationUpdate update, ChatDelta delta, ChatStreamAssembler reply, bool logprobs)
+    public static Proto.ChatResponse ToChatResponse(GenerationUpdate update, ChatDelta delta, ChatStreamAssembler reply, bool logprobs)
     {
-        var response = new ChatResponse { Text = delta.Content, Reasoning = delta.Reasoning };
+        var response = new Proto.ChatResponse { Text = delta.Content, Reasoning = delta.Reasoning };
         foreach (var d in delta.ToolCalls)
         {
-            response.ToolCallDeltas.Add(new ProtoToolCallDelta { Index = d.Index, Id = d.Id ?? "", Name = d.Name ?? "", ArgumentsFragment = d.Arguments });
+            response.ToolCallDeltas.Add(new Proto.ToolCallDelta { Index = d.Index, Id = d.Id ?? "", Name = d.Name ?? "", ArgumentsFragment = d.Arguments });
         }
 
         AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
@@ -180,28 +174,28 @@ internal static class ProtoMapping
         {
             if (reply.FinishReason == ChatFinish.ToolCalls)
             {
-                final.FinishReason = ProtoFinish.ToolCalls;
+                final.FinishReason = Proto.FinishReason.ToolCalls;
             }
 
             response.Final = final;
-            response.ToolCalls.AddRange(reply.HasToolCalls ? reply.Calls.Select(c => new ToolCall { Id = c.Id, Name = c.Name, ArgumentsJson = c.Arguments }) : []);
+            response.ToolCalls.AddRange(reply.HasToolCalls ? reply.Calls.Select(c => new Proto.ToolCall { Id = c.Id, Name = c.Name, ArgumentsJson = c.Arguments }) : []);
         }
 
         return response;
     }
 
-    public static Model ToProto(ModelEntry entry)
+    public static Proto.Model ToProto(ModelEntry entry)
     {
-        var model = new Model
+        var model = new Proto.Model
         {
             Id = entry.Id,
             State = entry.State switch
             {
-                EngineModelState.Pending => ProtoModelState.Pending,
-                EngineModelState.Loading => ProtoModelState.Loading,
-                EngineModelState.Ready => ProtoModelState.Ready,
-                EngineModelState.Failed => ProtoModelState.Failed,
-                _ => ProtoModelState.Unspecified,
+                ModelState.Pending => Proto.ModelState.Pending,
+                ModelState.Loading => Proto.ModelState.Loading,
+                ModelState.Ready => Proto.ModelState.Ready,
+                ModelState.Failed => Proto.ModelState.Failed,
+                _ => Proto.ModelState.Unspecified,
             },
             Error = entry.Error ?? "",
             CreatedUnixSeconds = entry.LoadedAtUnixSeconds,
@@ -225,17 +219,17 @@ internal static class ProtoMapping
         return model;
     }
 
-    private static void AddTokens(GenerationUpdate update, bool logprobs, RepeatedField<int> ids, RepeatedField<TokenLogprob> probabilities)
+    private static void AddTokens(GenerationUpdate update, bool logprobs, RepeatedField<int> ids, RepeatedField<Proto.TokenLogprob> probabilities)
     {
         foreach (var token in update.Tokens)
         {
             ids.Add(token.Token);
             if (logprobs)
             {
-                var entry = new TokenLogprob { TokenId = token.Token, Logprob = token.Logprob };
+                var entry = new Proto.TokenLogprob { TokenId = token.Token, Logprob = token.Logprob };
                 foreach (var top in token.TopLogprobs ?? [])
                 {
-                    entry.Top.Add(new TopLogprob { TokenId = top.Token, Logprob = top.Logprob });
+                    entry.Top.Add(new Proto.TopLogprob { TokenId = top.Token, Logprob = top.Logprob });
                 }
 
                 probabilities.Add(entry);
@@ -243,26 +237,26 @@ internal static class ProtoMapping
         }
     }
 
-    private static GenerationFinal? ToFinal(GenerationUpdate update)
+    private static Proto.GenerationFinal? ToFinal(GenerationUpdate update)
     {
         if (update.Finish is not { } finish)
         {
             return null;
         }
 
-        var final = new GenerationFinal
+        var final = new Proto.GenerationFinal
         {
             FinishReason = finish switch
             {
-                EngineFinish.Stop => ProtoFinish.Stop,
-                EngineFinish.Length => ProtoFinish.Length,
-                _ => ProtoFinish.Unspecified,
+                FinishReason.Stop => Proto.FinishReason.Stop,
+                FinishReason.Length => Proto.FinishReason.Length,
+                _ => Proto.FinishReason.Unspecified,
             },
             MatchedStop = update.MatchedStop ?? "",
         };
         if (update.Usage is { } usage)
         {
-            final.Usage = new Usage
+            final.Usage = new Proto.Usage
             {
                 PromptTokens = usage.PromptTokens,
                 CompletionTokens = usage.CompletionTokens,
@@ -273,7 +267,7 @@ internal static class ProtoMapping
 
         if (update.Timings is { } timings)
         {
-            final.Timings = new Timings
+            final.Timings = new Proto.Timings
             {
                 Queue = Duration.FromTimeSpan(timings.QueueWait),
                 TimeToFirstToken = Duration.FromTimeSpan(timings.TimeToFirstToken),

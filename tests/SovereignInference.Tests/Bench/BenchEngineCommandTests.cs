@@ -1,7 +1,7 @@
 using System.Text.Json;
-using SovereignInference.Gguf;
-using SovereignInference.Bench.InProcess;
 using SovereignInference.Bench.Cli;
+using SovereignInference.Bench.InProcess;
+using SovereignInference.Gguf;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Bench;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Spectre.Console;
 using SovereignInference.Bench.Running;
+using Spectre.Console;
 
 namespace SovereignInference.Bench.Cli;
 

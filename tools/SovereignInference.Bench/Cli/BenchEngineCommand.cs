@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using SovereignInference.Gguf;
 using SovereignInference.Bench.InProcess;
+using SovereignInference.Gguf;
 
 namespace SovereignInference.Bench.Cli;
 

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using SovereignInference.Bench.Prompts;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.LlamaCpp;
 using SovereignInference.LlamaCpp.Benchmarks;
-using SovereignInference.Bench.Prompts;
 
 namespace SovereignInference.Bench.InProcess;
 

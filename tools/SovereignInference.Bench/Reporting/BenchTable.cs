@@ -1,6 +1,6 @@
 using System.Globalization;
-using Spectre.Console;
 using SovereignInference.Bench.Stats;
+using Spectre.Console;
 
 namespace SovereignInference.Bench.Reporting;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Spectre.Console;
 using SovereignInference.Bench.Running;
+using Spectre.Console;
 
 namespace SovereignInference.Bench.Reporting;
 

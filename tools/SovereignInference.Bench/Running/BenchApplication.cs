@@ -1,7 +1,7 @@
-using Spectre.Console;
 using SovereignInference.Bench.Prompts;
 using SovereignInference.Bench.Reporting;
 using SovereignInference.Bench.Targets;
+using Spectre.Console;
 
 namespace SovereignInference.Bench.Running;
 

@@ -1,5 +1,6 @@
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Requests;
+using SovereignInference.Engine.Scheduling;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Engine.Scheduling;
@@ -17,13 +18,7 @@ public sealed class CancellationTests
     {
         using var s = new ScriptedScheduler(new ScriptedModelRunner(maxSequences: 1), ScriptedScheduler.FixedChunks(4));
         var request = s.Request([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], maxNewTokens: 5);
-        s.Runner.BeforeDecode = (index, _) =>
-        {
-            if (index == 1)
-            {
-                request.Cancel();
-            }
-        };
+        CancelBeforeDecode(s, request, 1);
 
         var (tokens, finish) = await s.RunAsync(request);
 
@@ -46,13 +41,7 @@ public sealed class CancellationTests
     {
         using var s = new ScriptedScheduler(new ScriptedModelRunner(maxSequences: 1), ScriptedScheduler.FixedChunks(64));
         var request = s.Request([10, 11, 12, 13], maxNewTokens: 50);
-        s.Runner.BeforeDecode = (index, _) =>
-        {
-            if (index == 3)
-            {
-                request.Cancel();
-            }
-        };
+        CancelBeforeDecode(s, request, 3);
 
         var (tokens, finish) = await s.RunAsync(request);
 
@@ -72,13 +61,7 @@ public sealed class CancellationTests
     {
         using var s = new ScriptedScheduler(new ScriptedModelRunner(maxSequences: 1), ScriptedScheduler.FixedChunks(64));
         var request = s.Request([10, 11, 12, 13], maxNewTokens: 50);
-        s.Runner.BeforeDecode = (index, _) =>
-        {
-            if (index == 3)
-            {
-                request.Cancel(keepCache: true); // as when a stop string ends the reply
-            }
-        };
+        CancelBeforeDecode(s, request, 3, keepCache: true); // as when a stop string ends the reply
 
         var (tokens, finish) = await s.RunAsync(request);
 
@@ -113,6 +96,16 @@ public sealed class CancellationTests
         await AssertIdleAsync(s);
         Assert.DoesNotContain(s.Runner.Batches.SelectMany(b => b), t => t.Token is 50 or 51);
     }
+
+    /// <summary>Cancels <paramref name="request"/> on the scheduler thread just before decode number <paramref name="index"/>.</summary>
+    private static void CancelBeforeDecode(ScriptedScheduler s, SequenceRequest request, int index, bool keepCache = false) =>
+        s.Runner.BeforeDecode = (i, _) =>
+        {
+            if (i == index)
+            {
+                request.Cancel(keepCache);
+            }
+        };
 
     private static async Task AssertIdleAsync(ScriptedScheduler s)
     {

@@ -5,7 +5,7 @@ namespace SovereignInference.Gguf;
 /// <summary>
 /// Chat templates to embed in generated models by name (<c>sovereign make-model --chat-template NAME</c>): the
 /// templates mistral-common generates for each Mistral tokenizer version (Apache-2.0, see
-/// Generation/ChatTemplates/NOTICE.md) and ChatML, with the control tokens each Mistral version needs in the vocabulary.
+/// Synthesis/ChatTemplates/NOTICE.md) and ChatML, with the control tokens each Mistral version needs in the vocabulary.
 /// </summary>
 public static class ChatTemplateTexts
 {
