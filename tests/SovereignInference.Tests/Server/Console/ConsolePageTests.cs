@@ -256,7 +256,7 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         var page = console.Page;
         await page.ClickAsync("#tab-dashboard");
         var row = page.Locator("#models-table tbody tr[data-model='scripted']");
-        await Expect(row).ToContainTextAsync("ready");
+        await Expect(row).ToContainTextAsync("loaded");
         await Expect(row).ToContainTextAsync("F16");
         await Expect(page.Locator("#models-table tbody tr[data-model='sovereign-demo']")).ToBeVisibleAsync();
         await Expect(page.Locator("#value-tps")).ToHaveTextAsync("0.0");
