@@ -9,4 +9,7 @@ namespace SovereignInference.Benchmarks;
 public sealed class AllocationBudgetAttribute(long bytesPerOperation) : Attribute
 {
     public long BytesPerOperation { get; } = bytesPerOperation;
+
+    /// <summary>A numeric benchmark parameter the budget is multiplied by (e.g. "Streams": bytes per stream), or null.</summary>
+    public string? PerUnitOf { get; init; }
 }
