@@ -4,14 +4,16 @@
 # bench`, streaming /v1/completions, fixed output length with ignore_eos), both servers up, loads interleaved in
 # rounds (the order alternates each round). Prints medians of per-round ratios as a markdown table for
 # docs/performance.md.
-#   bash scripts/compare-isolation.sh [ROUNDS] [THREADS]
+#   bash scripts/compare-isolation.sh [ROUNDS] [THREADS]    (MAXTOK=128 REQ1=4 REQ8=16 in the environment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 THREADS=${2:-$(nproc)}
 PARALLEL=8
 PROMPT=48
-MAXTOK=128
+MAXTOK=${MAXTOK:-128}
+REQ1=${REQ1:-4}
+REQ8=${REQ8:-16}
 out=artifacts/isolation
 mkdir -p "$out"
 rm -f "$out"/*.json
@@ -20,12 +22,12 @@ dotnet build src/SovereignInference.Server -c Release -nologo -v q
 S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
 MODEL=$out/bench100m.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m
-IN=http://127.0.0.1:18380
-PROC=http://127.0.0.1:18390
+IN=http://127.0.0.1:18780
+PROC=http://127.0.0.1:18790
 common=(--model "$MODEL" --models-dir "$out/no-models" --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload bench100m --keep-alive -1)
-"${S[@]}" serve "${common[@]}" --isolation inprocess --http-url "$IN" --grpc-url http://127.0.0.1:18381 >"$out/inprocess.log" 2>&1 &
+"${S[@]}" serve "${common[@]}" --isolation inprocess --http-url "$IN" --grpc-url http://127.0.0.1:18781 >"$out/inprocess.log" 2>&1 &
 in_pid=$!
-"${S[@]}" serve "${common[@]}" --isolation process --http-url "$PROC" --grpc-url http://127.0.0.1:18391 >"$out/process.log" 2>&1 &
+"${S[@]}" serve "${common[@]}" --isolation process --http-url "$PROC" --grpc-url http://127.0.0.1:18791 >"$out/process.log" 2>&1 &
 proc_pid=$!
 trap 'kill -TERM $in_pid $proc_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for url in "$IN" "$PROC"; do
@@ -40,7 +42,7 @@ bench() { # name url concurrency requests round
 }
 for round in $(seq 1 "$ROUNDS"); do
   for c in 1 $PARALLEL; do
-    requests=$(( c == 1 ? 4 : 2 * c ))
+    requests=$(( c == 1 ? REQ1 : REQ8 ))
     if (( round % 2 )); then
       bench inprocess "$IN" "$c" "$requests" "$round"; bench process "$PROC" "$c" "$requests" "$round"
     else
@@ -58,7 +60,7 @@ def level(name, c, r):
         lv = json.load(f)["levels"][0]
     return lv["output_tokens_per_second"], lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"], lv["failed"]
 print(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
-      f"{threads} decode threads, `--parallel {parallel}`, {rounds} interleaved rounds; ratio = median of per-round ratios.\n")
+      f"{threads} decode threads, `--parallel {parallel}`, {rounds} interleaved rounds, {os.environ.get('MAXTOK', '128')} tokens per request; ratio = median of per-round ratios.\n")
 print("| streams | tok/s process / inprocess | per-round ratios | TTFT p50 ms process / inprocess | ITL p50 ms process / inprocess | failed |")
 print("|---|---|---|---|---|---|")
 for c in (1, parallel):

@@ -37,7 +37,7 @@ public sealed partial class WorkerHost : IDisposable
     private readonly FrameBuilder _sendFrame = new();
     private readonly FrameBuilder _stepFrame = new();
     private readonly ConcurrentDictionary<long, Live> _live = new();
-    private readonly SemaphoreSlim _pending = new(0);
+    private readonly SemaphoreSlim _cancelled = new(0);
     private InProcessModel? _model;
     private string? _abortAt;
     private volatile bool _done;
@@ -66,10 +66,10 @@ public sealed partial class WorkerHost : IDisposable
     public void Dispose()
     {
         _done = true;
-        _pending.Release();
+        _cancelled.Release();
         _model?.Dispose();
         _socket.Dispose();
-        _pending.Dispose();
+        _cancelled.Dispose();
     }
 
     private async Task<int> ServeAsync()
@@ -174,9 +174,21 @@ public sealed partial class WorkerHost : IDisposable
         try
         {
             var sampler = new TokenSampler(options.Sampling, _model!.Loaded.Tokenizer.VocabSize, prompt);
-            live.Sequence = _model.Start(request, prompt, maxNew, sampler);
+            var sequence = new SequenceRequest(request, prompt, maxNew, sampler, _model.CreateConstraint(request.Grammar));
+            live.Sequence = sequence;
+
+            // Listed before the scheduler sees it, so the first step's flush already carries its tokens.
             _live[id] = live;
-            _pending.Release();
+            try
+            {
+                _model.Scheduler.Enqueue(sequence);
+            }
+            catch
+            {
+                _live.TryRemove(id, out _);
+                sequence.ReleaseConstraint();
+                throw;
+            }
         }
         catch (Exception ex) when (ex is EngineException or ArgumentException)
         {
@@ -203,7 +215,7 @@ public sealed partial class WorkerHost : IDisposable
         if (_live.TryGetValue(id, out var live))
         {
             live.Sequence?.Cancel(keepCache);
-            _pending.Release();
+            _cancelled.Release();
         }
     }
 
@@ -255,19 +267,27 @@ public sealed partial class WorkerHost : IDisposable
     /// <summary>After each scheduler step (on its thread): that step's events of every sequence, in one frame.</summary>
     private void Flush(StepRecord step) => Drain(step);
 
-    /// <summary>Finals that happen outside a step (a cancel with nothing else running) leave within a few milliseconds.</summary>
+    /// <summary>
+    /// Tokens leave with each step (<see cref="Flush"/>); this thread only sends what ends outside a step: a cancelled
+    /// sequence when nothing else runs (polled for 50 ms after each cancel), and as a safety net every 100 ms while
+    /// sequences are live (a failed decode ends its batch without a step).
+    /// </summary>
     private void Sweep()
     {
         while (!_done)
         {
-            if (_live.IsEmpty)
+            if (_cancelled.Wait(100))
             {
-                _pending.Wait();
-                continue;
+                for (var i = 0; i < 25 && !_done; i++)
+                {
+                    Thread.Sleep(2);
+                    Drain(null);
+                }
             }
-
-            Thread.Sleep(5);
-            Drain(null);
+            else
+            {
+                Drain(null);
+            }
         }
     }
 
@@ -282,7 +302,12 @@ public sealed partial class WorkerHost : IDisposable
             var entries = 0;
             foreach (var (id, live) in _live)
             {
-                var sequence = live.Sequence!;
+                var sequence = live.Sequence;
+                if (sequence is null)
+                {
+                    continue;
+                }
+
                 if (!live.ReportedStart && sequence.StartedAt != 0)
                 {
                     live.ReportedStart = true;

@@ -15,7 +15,7 @@ internal static class HealthEndpoints
         {
             var body = new ReadyStatus(
                 engine.IsReady ? "ready" : engine.IsDraining ? "draining" : engine.IsLoadingComplete ? "no model serving" : "loading",
-                [.. engine.Models.Select(m => new ModelReadiness(m.Id, m.State.ToString().ToLowerInvariant(), m.Error))]);
+                [.. engine.Models.Select(m => new ModelReadiness(m.Id, m.Status, m.Error))]);
             return Results.Json(body, statusCode: engine.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }).Produces<ReadyStatus>().Produces<ReadyStatus>(StatusCodes.Status503ServiceUnavailable).AllowAnonymous();
     }

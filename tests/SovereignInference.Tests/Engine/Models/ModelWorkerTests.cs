@@ -70,6 +70,12 @@ public sealed class ModelWorkerTests : IDisposable
         var before = await ModelAsync(server, "alpha");
         Assert.Equal("unloaded", before.GetProperty("status").GetString());
         Assert.True(before.GetProperty("memory_estimate_bytes").GetInt64() > 0);
+        using (var ready = await server.Http.GetAsync("health/ready"))
+        {
+            // Ready once the catalog is up: an unloaded model loads on its first request.
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("\"unloaded\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
         using (var first = await CompleteAsync(server, "alpha"))
         {
@@ -212,6 +218,47 @@ public sealed class ModelWorkerTests : IDisposable
         await EngineHarness.WaitUntilAsync(() => server.Engine.Manager.Find("beta") is null, TimeSpan.FromSeconds(20), "beta removed");
         using var gone = await server.Http.GetAsync("v1/models/beta");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_away_frees_its_slot_in_the_worker_and_per_model_parallel_applies()
+    {
+        // alpha has one slot (per-model setting); a second request can only run once the first one's cancel reached the worker.
+        await using var server = await StartAsync(TwoModels(("CtxSize", "8192"), ("Models:alpha:Parallel", "1")));
+        Assert.Equal(1, server.Engine.Manager.Find("alpha")!.Plan!.Parallel);
+        var steps = 0;
+        server.Engine.Manager.WorkerStep += (id, _) => Interlocked.Increment(ref steps);
+        using (var first = await CompleteAsync(server, "alpha", maxTokens: 8000, stream: true))
+        {
+            using var reader = new StreamReader(await first.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var second = await CompleteAsync(server, "alpha", maxTokens: 4);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"the second request waited {watch.Elapsed} for the slot");
+        await EngineHarness.WaitUntilAsync(() => server.Engine.ActiveSequences == 0, TimeSpan.FromSeconds(20), "no sequence left in the worker");
+
+        // One token per step with one slot: had the cancel not reached the worker, the first stream alone took 8,000 steps.
+        Assert.InRange(Volatile.Read(ref steps), 4, 7999);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_for_an_unloaded_model_share_one_load()
+    {
+        await using var server = await StartAsync(TwoModels());
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => CompleteAsync(server, "alpha", stream: true)));
+        foreach (var response in responses)
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Contains("[DONE]", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal(1, server.Engine.Manager.Find("alpha")!.Counters.Loads);
     }
 
     [Fact]
