@@ -3,9 +3,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Observability;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
-using SovereignInference.Engine.Observability;
 
 namespace SovereignInference.Engine.Scheduling;
 
