@@ -351,42 +351,69 @@ public sealed class TokenSampler
             : DrawLargeNucleus(probs, target, weights[0]);
     }
 
+    /// <summary>
+    /// The nucleus of a wide distribution in three passes: bucket the probabilities by their float bits
+    /// (<see cref="FindBoundaryBucket"/>), sort only the bucket holding the cut (<see cref="FindCutKey"/>), then draw
+    /// among the members (<see cref="DrawMember"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int DrawLargeNucleus(ReadOnlySpan<float> probs, double target, float maxWeight)
     {
         var mass = ArrayPool<double>.Shared.Rent(HistogramBuckets);
         var counts = ArrayPool<int>.Shared.Rent(HistogramBuckets);
-        ulong[]? keys = null;
         try
         {
-            // Positive floats order like their bit patterns, so bits >> shift buckets them monotonically.
-            mass.AsSpan(0, HistogramBuckets).Clear();
-            counts.AsSpan(0, HistogramBuckets).Clear();
-            foreach (var w in probs)
+            var (boundary, above) = FindBoundaryBucket(probs, target, mass, counts);
+            var (cutKey, boundaryContributes) = FindCutKey(probs, boundary, counts[boundary], target - above);
+            return DrawMember(probs, new NucleusMembership(boundary, cutKey, boundaryContributes, _params.MinP * maxWeight));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(counts);
+            ArrayPool<double>.Shared.Return(mass);
+        }
+    }
+
+    /// <summary>
+    /// Buckets the positive probabilities (positive floats order like their bit patterns, so bits &gt;&gt; shift
+    /// buckets them monotonically) and walks down from the most probable bucket: every bucket above the returned
+    /// boundary is wholly in the nucleus, and <c>above</c> is their mass.
+    /// </summary>
+    private static (int Boundary, double Above) FindBoundaryBucket(ReadOnlySpan<float> probs, double target, double[] mass, int[] counts)
+    {
+        mass.AsSpan(0, HistogramBuckets).Clear();
+        counts.AsSpan(0, HistogramBuckets).Clear();
+        foreach (var w in probs)
+        {
+            if (w > 0f)
             {
-                if (w > 0f)
-                {
-                    var bucket = Math.Min(BitConverter.SingleToInt32Bits(w) >> HistogramShift, HistogramBuckets - 1);
-                    mass[bucket] += w;
-                    counts[bucket]++;
-                }
+                var bucket = Math.Min(BitConverter.SingleToInt32Bits(w) >> HistogramShift, HistogramBuckets - 1);
+                mass[bucket] += w;
+                counts[bucket]++;
+            }
+        }
+
+        double above = 0;
+        var boundary = HistogramBuckets - 1;
+        for (; boundary > 0; boundary--)
+        {
+            if (above + mass[boundary] >= target)
+            {
+                break;
             }
 
-            // Walk down from the most probable bucket; every bucket above the boundary is wholly in the nucleus.
-            double above = 0;
-            var boundary = HistogramBuckets - 1;
-            for (; boundary > 0; boundary--)
-            {
-                if (above + mass[boundary] >= target)
-                {
-                    break;
-                }
+            above += mass[boundary];
+        }
 
-                above += mass[boundary];
-            }
+        return (boundary, above);
+    }
 
-            // Sort only the boundary bucket (probability descending, id ascending) and find how much of it is needed.
-            keys = ArrayPool<ulong>.Shared.Rent(Math.Max(1, counts[boundary]));
+    /// <summary>Sorts only the boundary bucket (probability descending, id ascending) and finds the last key the nucleus needs from it.</summary>
+    private static (ulong CutKey, bool BoundaryContributes) FindCutKey(ReadOnlySpan<float> probs, int boundary, int boundaryCount, double need)
+    {
+        var keys = ArrayPool<ulong>.Shared.Rent(Math.Max(1, boundaryCount));
+        try
+        {
             var m = 0;
             for (var i = 0; i < probs.Length; i++)
             {
@@ -403,7 +430,6 @@ public sealed class TokenSampler
 
             var boundaryKeys = keys.AsSpan(0, m);
             boundaryKeys.Sort();
-            var need = target - above;
             ulong cutKey = 0;
             double taken = 0;
             foreach (var key in boundaryKeys)
@@ -416,44 +442,43 @@ public sealed class TokenSampler
                 }
             }
 
-            var nucleus = new NucleusMembership(boundary, m > 0 ? cutKey : 0, m > 0, _params.MinP * maxWeight);
-            double sum = 0;
-            for (var i = 0; i < probs.Length; i++)
-            {
-                if (nucleus.Contains(probs[i], i))
-                {
-                    sum += probs[i];
-                }
-            }
-
-            var u = _rng.NextDouble() * sum;
-            double cumulative = 0;
-            var last = -1;
-            for (var i = 0; i < probs.Length; i++)
-            {
-                if (nucleus.Contains(probs[i], i))
-                {
-                    cumulative += probs[i];
-                    last = i;
-                    if (u < cumulative)
-                    {
-                        return i;
-                    }
-                }
-            }
-
-            return last >= 0 ? last : LogitMath.ArgMax(probs);
+            return (m > 0 ? cutKey : 0, m > 0);
         }
         finally
         {
-            if (keys is not null)
-            {
-                ArrayPool<ulong>.Shared.Return(keys);
-            }
-
-            ArrayPool<int>.Shared.Return(counts);
-            ArrayPool<double>.Shared.Return(mass);
+            ArrayPool<ulong>.Shared.Return(keys);
         }
+    }
+
+    /// <summary>Draws one member of the nucleus in proportion to its probability (the most probable token when none is a member).</summary>
+    private int DrawMember(ReadOnlySpan<float> probs, NucleusMembership nucleus)
+    {
+        double sum = 0;
+        for (var i = 0; i < probs.Length; i++)
+        {
+            if (nucleus.Contains(probs[i], i))
+            {
+                sum += probs[i];
+            }
+        }
+
+        var u = _rng.NextDouble() * sum;
+        double cumulative = 0;
+        var last = -1;
+        for (var i = 0; i < probs.Length; i++)
+        {
+            if (nucleus.Contains(probs[i], i))
+            {
+                cumulative += probs[i];
+                last = i;
+                if (u < cumulative)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return last >= 0 ? last : LogitMath.ArgMax(probs);
     }
 
     /// <summary>Sort key: ascending order = probability descending, then token id ascending.</summary>
