@@ -406,7 +406,7 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         await Expect(page.Locator("#model option")).ToHaveCountAsync(2);
         await page.ClickAsync("#tab-dashboard");
         await Expect(page.Locator("#metrics-note")).ToContainTextAsync("need an API key");
-        await Expect(page.Locator("#models-table tbody tr[data-model='scripted']")).ToContainTextAsync("ready");
+        await Expect(page.Locator("#models-table tbody tr[data-model='scripted']")).ToContainTextAsync("loaded");
         await console.ScreenshotAsync("dashboard-anonymous");
 
         await page.FillAsync("#api-key", AliceKey);
