@@ -8,12 +8,17 @@ namespace SovereignInference.Server.Observability;
 /// <summary>
 /// One JSON line per engine call: time, key name, model id and SHA-256, token counts, latency, status and
 /// finish reason; the prompt and completion text only when asked for. Written to stdout or to daily files
-/// audit-yyyy-MM-dd.jsonl in a directory, where files older than the retention are deleted.
+/// audit-yyyy-MM-dd.jsonl in a directory, where files older than the retention are deleted. The last
+/// <see cref="RecentCapacity"/> lines written are also kept in memory (<see cref="Recent"/>, GET /admin/audit).
 /// </summary>
 internal sealed partial class AuditLog : IDisposable
 {
     public const string FilePrefix = "audit-";
     public const string FileSuffix = ".jsonl";
+
+    /// <summary>How many of the latest lines <see cref="Recent"/> can return.</summary>
+    public const int RecentCapacity = 200;
+    private readonly Queue<string> _recent = new(RecentCapacity);
     private readonly Lock _lock = new();
     private readonly AuditConfig _config;
     private readonly ILogger<AuditLog> _logger;
@@ -41,6 +46,12 @@ internal sealed partial class AuditLog : IDisposable
         var line = Format(record, _config.IncludeText);
         lock (_lock)
         {
+            if (_recent.Count == RecentCapacity)
+            {
+                _recent.Dequeue();
+            }
+
+            _recent.Enqueue(line);
             try
             {
                 if (_stdout)
@@ -56,6 +67,15 @@ internal sealed partial class AuditLog : IDisposable
             {
                 LogWriteFailed(_logger, ex, _config.Path!);
             }
+        }
+    }
+
+    /// <summary>The latest <paramref name="limit"/> lines written (at most <see cref="RecentCapacity"/>), oldest first.</summary>
+    public IReadOnlyList<string> Recent(int limit)
+    {
+        lock (_lock)
+        {
+            return [.. _recent.Skip(Math.Max(0, _recent.Count - limit))];
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 
 namespace SovereignInference.Server.Security;
@@ -7,7 +8,8 @@ namespace SovereignInference.Server.Security;
 /// requests per minute (fixed one-minute window), requests in flight (concurrency), and prompt+completion
 /// tokens per minute (a token bucket refilled whole every minute). Token usage is only known when a
 /// generation ends, so it is charged then (<see cref="ChargeTokens"/>); a key whose bucket is empty is
-/// refused at the door until the bucket refills.
+/// refused at the door until the bucket refills. It also counts, per configured key, the requests admitted and
+/// refused, the tokens charged and the requests in flight since start (<see cref="Usage"/>, GET /admin/usage).
 /// </summary>
 public sealed class KeyRateLimiter : IDisposable
 {
@@ -16,6 +18,7 @@ public sealed class KeyRateLimiter : IDisposable
     private readonly PartitionedRateLimiter<string> _requests;
     private readonly PartitionedRateLimiter<string> _concurrency;
     private readonly PartitionedRateLimiter<string> _tokens;
+    private readonly ConcurrentDictionary<string, KeyCounters> _counters = new(StringComparer.Ordinal);
 
     public KeyRateLimiter(ApiKeyStore keys)
     {
@@ -50,6 +53,22 @@ public sealed class KeyRateLimiter : IDisposable
     /// </summary>
     public RateLimitDecision Admit(string keyName)
     {
+        var counters = CountersOf(keyName);
+        var decision = Decide(keyName, counters);
+        if (counters is not null && decision.IsAdmitted)
+        {
+            Interlocked.Increment(ref counters.Requests);
+        }
+        else if (counters is not null)
+        {
+            Interlocked.Increment(ref counters.Refused);
+        }
+
+        return decision;
+    }
+
+    private RateLimitDecision Decide(string keyName, KeyCounters? counters)
+    {
         using (var request = _requests.AttemptAcquire(keyName))
         {
             if (!request.IsAcquired)
@@ -77,12 +96,23 @@ public sealed class KeyRateLimiter : IDisposable
             return RateLimitDecision.Refused(RateLimitKind.Concurrency, TimeSpan.FromSeconds(1), $"Rate limit reached for key '{keyName}': concurrent requests");
         }
 
-        return RateLimitDecision.Admitted(stream);
+        if (counters is null)
+        {
+            return RateLimitDecision.Admitted(stream);
+        }
+
+        Interlocked.Increment(ref counters.InFlight);
+        return RateLimitDecision.Admitted(stream, () => Interlocked.Decrement(ref counters.InFlight));
     }
 
     /// <summary>Charges a finished generation's tokens to the key's budget (down to empty, never below).</summary>
     public void ChargeTokens(string keyName, int tokens)
     {
+        if (tokens > 0 && CountersOf(keyName) is { } counters)
+        {
+            Interlocked.Add(ref counters.Tokens, tokens);
+        }
+
         for (var attempt = 0; attempt < 3 && tokens > 0; attempt++)
         {
             var available = (int)Math.Min(tokens, _tokens.GetStatistics(keyName)?.CurrentAvailablePermits ?? 0);
@@ -103,6 +133,25 @@ public sealed class KeyRateLimiter : IDisposable
     public long? TokensAvailable(string keyName) =>
         Limit(keyName) is { TokensPerMinute: > 0 } ? _tokens.GetStatistics(keyName)?.CurrentAvailablePermits : null;
 
+    /// <summary>
+    /// What <paramref name="key"/> has used: totals since start, requests in flight, and for each limit that is set
+    /// the part of the current one-minute window already used (null when that limit is unlimited).
+    /// </summary>
+    public KeyUsage Usage(ApiKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var counters = CountersOf(key.Name) ?? new KeyCounters();
+        long? Used(PartitionedRateLimiter<string> limiter, int limit) =>
+            limit > 0 && limiter.GetStatistics(key.Name) is { } statistics ? Math.Max(0, limit - statistics.CurrentAvailablePermits) : null;
+        return new KeyUsage(
+            Interlocked.Read(ref counters.Requests),
+            Interlocked.Read(ref counters.Refused),
+            Interlocked.Read(ref counters.Tokens),
+            Volatile.Read(ref counters.InFlight),
+            Used(_requests, key.RequestsPerMinute),
+            Used(_tokens, key.TokensPerMinute));
+    }
+
     public void Dispose()
     {
         _requests.Dispose();
@@ -112,8 +161,26 @@ public sealed class KeyRateLimiter : IDisposable
 
     private ApiKey? Limit(string name) => _keys.ByName.TryGetValue(name, out var key) ? key : null;
 
+    /// <summary>The counters of a configured key; null for any other name (a client-claimed user when keys are off).</summary>
+    private KeyCounters? CountersOf(string name) => _keys.ByName.ContainsKey(name) ? _counters.GetOrAdd(name, _ => new KeyCounters()) : null;
+
     private static TimeSpan RetryAfter(RateLimitLease lease) =>
         lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) && retry > TimeSpan.Zero ? retry : TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// One key's usage: requests admitted and refused, prompt+completion tokens charged (totals since start), requests
+/// in flight now, and the requests and tokens used in the current one-minute window of a limit that is set (else null).
+/// </summary>
+public sealed record KeyUsage(long Requests, long Refused, long Tokens, int InFlight, long? RequestsThisWindow, long? TokensThisWindow);
+
+/// <summary>Counters of one key, changed with Interlocked.</summary>
+internal sealed class KeyCounters
+{
+    public long Requests;
+    public long Refused;
+    public long Tokens;
+    public int InFlight;
 }
 
 /// <summary>Which limit refused a request.</summary>
@@ -132,8 +199,11 @@ public enum RateLimitKind
 /// <summary>The outcome of <see cref="KeyRateLimiter.Admit"/>: a lease to hold for the request, or why not.</summary>
 public sealed class RateLimitDecision : IDisposable
 {
-    private RateLimitDecision(RateLimitLease? lease, RateLimitKind? refusedBy, TimeSpan retryAfter, string? message)
+    private Action? _released;
+
+    private RateLimitDecision(RateLimitLease? lease, RateLimitKind? refusedBy, TimeSpan retryAfter, string? message, Action? released = null)
     {
+        _released = released;
         Lease = lease;
         RefusedBy = refusedBy;
         RetryAfter = retryAfter;
@@ -153,9 +223,14 @@ public sealed class RateLimitDecision : IDisposable
     /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>
     public int RetryAfterSeconds => (int)Math.Max(1, Math.Ceiling(RetryAfter.TotalSeconds));
 
-    public static RateLimitDecision Admitted(RateLimitLease lease) => new(lease, null, TimeSpan.Zero, null);
+    /// <param name="released">Runs once when the decision is disposed (the request is over).</param>
+    public static RateLimitDecision Admitted(RateLimitLease lease, Action? released = null) => new(lease, null, TimeSpan.Zero, null, released);
 
     public static RateLimitDecision Refused(RateLimitKind kind, TimeSpan retryAfter, string message) => new(null, kind, retryAfter, message);
 
-    public void Dispose() => Lease?.Dispose();
+    public void Dispose()
+    {
+        Lease?.Dispose();
+        Interlocked.Exchange(ref _released, null)?.Invoke();
+    }
 }

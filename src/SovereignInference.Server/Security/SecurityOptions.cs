@@ -53,7 +53,7 @@ public sealed class ApiKeyConfig
     /// <summary>Fair-share weight when several keys wait for a model: admissions per round (default 1).</summary>
     public int Priority { get; set; } = 1;
 
-    /// <summary>May use the admin routes (POST /models/load, /models/unload, gRPC LoadModel, UnloadModel, WatchModels).</summary>
+    /// <summary>May use the admin routes (POST /models/load, /models/unload, GET /admin/usage, /admin/audit, gRPC LoadModel, UnloadModel, WatchModels).</summary>
     public bool Admin { get; set; }
 }
 

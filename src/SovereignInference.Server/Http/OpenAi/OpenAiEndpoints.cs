@@ -63,6 +63,7 @@ public static class OpenAiEndpoints
             .AcceptsJson<DetokenizeRequestShape>().AnswersJson<DetokenizeResponse>().AnswersOpenAiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapPost("/apply-template", ApplyTemplateEndpoint.HandleAsync);
         Admin.ModelAdminEndpoints.MapModelAdminEndpoints(app);
+        Admin.UsageAndAuditEndpoints.MapUsageAndAuditEndpoints(app);
         app.MapResponsesEndpoints();
         app.MapMessagesEndpoints();
         return app;

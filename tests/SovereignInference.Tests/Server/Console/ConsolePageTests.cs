@@ -431,9 +431,59 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         await page.ClickAsync("#key-forget");
         Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('sovereign.apiKey')"));
 
-        // Only the anonymous 401s appear as console errors (Chromium logs every failed fetch), nothing else.
-        Assert.All(console.Problems, p => Assert.Contains("401", p, StringComparison.Ordinal));
+        // alice's key is not admin: the keys and audit panel says an admin key is needed.
+        await page.ClickAsync("#tab-dashboard");
+        await Expect(page.Locator("#keys-note")).ToContainTextAsync("need an admin key");
+        await Expect(page.Locator("#keys-body")).ToBeHiddenAsync();
+
+        // Only the anonymous 401s and the admin routes' 403 for alice appear as console errors (Chromium logs every
+        // failed fetch), nothing else.
+        Assert.All(console.Problems, p => Assert.True(p.Contains("401", StringComparison.Ordinal) || (p.Contains("403", StringComparison.Ordinal) && p.Contains("/admin/", StringComparison.Ordinal)), p));
         Assert.Empty(await console.CspViolationsAsync());
+    }
+
+    [Fact]
+    public async Task An_admin_key_sees_each_keys_usage_against_its_limits_and_the_audit_logs_latest_lines()
+    {
+        using var audit = new TempDirectory();
+        var settings = DemoAndScripted().Concat(TwoKeys(("ApiKeys:0:RequestsPerMinute", "600"), ("ApiKeys:1:Admin", "true"), ("Audit:Path", audit.Path))).ToDictionary();
+        await using var server = await ServerHarness.StartAsync(settings);
+        await using var console = await browser.OpenAsync(server.HttpBase);
+        var page = console.Page;
+
+        // A chat with alice's (non-admin) key, then bob's admin key on the dashboard.
+        await page.FillAsync("#api-key", AliceKey);
+        await page.PressAsync("#api-key", "Enter");
+        await page.SelectOptionAsync("#model", "sovereign-demo");
+        await page.FillAsync("#prompt", "Say hello");
+        await page.ClickAsync("#send");
+        await Expect(page.Locator(".message.assistant .content").Last).ToHaveTextAsync(TestModelGenerator.DemoReply);
+        await page.FillAsync("#api-key", BobKey);
+        await page.PressAsync("#api-key", "Enter");
+        await page.ClickAsync("#tab-dashboard");
+
+        var alice = page.Locator("#keys-table tbody tr[data-key='alice']");
+        // alice's requests: the page's own calls (models, template) and the chat; none refused.
+        await Expect(alice.Locator("td").Nth(1)).ToHaveTextAsync(new Regex(@"^\d+ / 600$"));
+        await Expect(alice.Locator("td").Nth(2)).ToHaveTextAsync("unlimited");
+        await Expect(alice.Locator("td").Nth(4)).ToHaveTextAsync(new Regex(@"^[1-9]\d* \(0\)$"));
+        await Expect(alice.Locator("td").Nth(5)).ToHaveTextAsync(new Regex(@"^[1-9]\d*$"));
+        await Expect(page.Locator("#keys-table tbody tr[data-key='bob'] td").First).ToHaveTextAsync("yes");
+        var line = page.Locator("#audit-table tbody tr.audit-line").Last;
+        await Expect(line).ToContainTextAsync("alice");
+        await Expect(line).ToContainTextAsync("sovereign-demo");
+        await Expect(line).ToContainTextAsync("stop");
+        await Expect(page.Locator("#keys-note")).ToBeEmptyAsync();
+        await page.Locator("#keys-title").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("dashboard-keys-audit");
+
+        var axe = await page.RunAxe();
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, string.Join(Environment.NewLine, serious.Select(Describe)));
+        Assert.Empty(await console.CspViolationsAsync());
+
+        // Only the 401s of the page's first, anonymous calls (before a key was typed) are console errors.
+        Assert.All(console.Problems, p => Assert.Contains("401", p, StringComparison.Ordinal));
     }
 
     private static string Describe(AxeResultItem violation) =>

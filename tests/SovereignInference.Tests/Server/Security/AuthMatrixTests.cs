@@ -41,7 +41,7 @@ public sealed class AuthMatrixTests
         Assert.Contains(routes, r => r.Path == "v1/completions");
         Assert.Contains(routes, r => r.Path == "metrics");
         Assert.Equal(["health/live", "health/ready"], routes.Where(r => r.Anonymous && !IsConsoleFile(r.Path)).Select(r => r.Path).Order().ToArray());
-        Assert.Equal(["models/load", "models/unload"], routes.Where(r => r.Admin).Select(r => r.Path).Order().ToArray());
+        Assert.Equal(["admin/audit", "admin/usage", "models/load", "models/unload"], routes.Where(r => r.Admin).Select(r => r.Path).Order().ToArray());
 
         // The browser console's static files (/ and /console/*) are open; the APIs the page calls are not.
         Assert.All(routes.Where(r => IsConsoleFile(r.Path)), r => Assert.True(r.Anonymous && r.Method == HttpMethod.Get, r.Path));

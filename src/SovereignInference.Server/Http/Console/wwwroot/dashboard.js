@@ -1,4 +1,5 @@
-// The operations dashboard: models (status, memory, worker pid, loads/evictions) and live charts from /metrics.
+// The operations dashboard: models (status, memory, worker pid, loads/evictions), live charts from /metrics, and
+// per-key usage and the audit log's latest lines (/admin/usage, /admin/audit: admin key only).
 
 import { ApiError, call, el, formatBytes, json } from "./api.js";
 import { LineChart } from "./chart.js";
@@ -42,9 +43,9 @@ export function initDashboard() {
     itl: new LineChart(canvas("chart-itl"), ["p50", "p95"]),
   };
   Object.values(charts).forEach((c) => c.draw());
-  renderKeysSection();
   window.addEventListener("sovereign:key-changed", () => {
     history.length = 0;
+    adminDenied = false;
     if (timer !== null) {
       refresh(true);
     }
@@ -69,6 +70,7 @@ async function refresh(withModels) {
   await refreshMetrics();
   if (withModels || tick % MODELS_EVERY === 0) {
     await refreshModels();
+    await refreshKeys();
   }
 }
 
@@ -255,11 +257,67 @@ function actionButtons(model) {
   });
 }
 
-function renderKeysSection() {
-  $("keys-body").replaceChildren(
-    el("p", { text: "Per-key usage against limits and the audit log's recent lines are not available here: this server has no admin role and no endpoint that reports them." }),
-    el("ul", {},
-      el("li", { text: "Limits per key (requests/min, concurrent streams, tokens/min) are set in configuration (Sovereign:ApiKeys); refusals show in sovereign_requests_refused_total." }),
-      el("li", { text: "The audit log is a JSON-lines file per day under Sovereign:Audit:Path (or stdout): read it on the server." })),
-  );
+/** Admin routes refused this key (401/403): not asked again until the key changes. */
+let adminDenied = false;
+let keysBusy = false;
+const AUDIT_LINES = 20;
+
+async function refreshKeys() {
+  if (adminDenied || keysBusy) {
+    return;
+  }
+  keysBusy = true;
+  try {
+    await renderKeys();
+  } finally {
+    keysBusy = false;
+  }
+}
+
+/** The "Keys and audit log" card, from GET /admin/usage and GET /admin/audit (admin key only when keys are configured). */
+async function renderKeys() {
+  let usage;
+  let audit;
+  try {
+    usage = await json("/admin/usage");
+    audit = await json(`/admin/audit?limit=${AUDIT_LINES}`);
+  } catch (error) {
+    $("keys-body").hidden = true;
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      adminDenied = true;
+      $("keys-note").textContent = "Per-key usage and the audit log need an admin key (Sovereign:ApiKeys:N:Admin=true): type one above.";
+    } else {
+      $("keys-note").textContent = `Keys and audit log unavailable: ${error.message}`;
+    }
+    return;
+  }
+
+  const limited = (used, limit) => (limit > 0 ? `${used ?? 0} / ${limit}` : "unlimited");
+  const body = $("keys-table").querySelector("tbody");
+  body.replaceChildren(...usage.data.map((k) => el("tr", { "data-key": k.name },
+    el("th", { scope: "row", text: k.name }),
+    el("td", { text: k.admin ? "yes" : "no" }),
+    el("td", { class: "num", text: limited(k.usage.requests_this_minute, k.limits.requests_per_minute) }),
+    el("td", { class: "num", text: limited(k.usage.tokens_this_minute, k.limits.tokens_per_minute) }),
+    el("td", { class: "num", text: k.limits.max_concurrent_streams > 0 ? `${k.usage.in_flight} / ${k.limits.max_concurrent_streams}` : `${k.usage.in_flight} / unlimited` }),
+    el("td", { class: "num", text: `${k.usage.requests} (${k.usage.refused})` }),
+    el("td", { class: "num", text: String(k.usage.tokens) }))));
+  if (!usage.authentication) {
+    body.append(el("tr", {}, el("td", { colspan: "7", text: "No API key is configured: authentication is off (loopback only)." })));
+  }
+  $("keys-note").textContent = "";
+
+  const lines = $("audit-table").querySelector("tbody");
+  lines.replaceChildren(...audit.data.map((line) => el("tr", { class: "audit-line" },
+    el("td", { text: (line.time ?? "").replace("T", " ").replace(/\.\d+Z$/, "") }),
+    el("td", { text: line.key ?? "–" }),
+    el("td", { text: line.model ?? "–" }),
+    el("td", { class: "num", text: `${line.prompt_tokens ?? 0} / ${line.completion_tokens ?? 0}` }),
+    el("td", { class: "num", text: typeof line.latency_ms === "number" ? line.latency_ms.toFixed(0) : "–" }),
+    el("td", { text: line.status ?? "–" }),
+    el("td", { text: line.finish_reason ?? "–" }))));
+  $("audit-note").textContent = !audit.enabled
+    ? "The audit log is off (set Sovereign:Audit:Path to a directory or stdout)."
+    : audit.data.length === 0 ? "No request has finished since the server started." : audit.data.length === 1 ? "The latest line." : `The latest ${audit.data.length} lines, newest last.`;
+  $("keys-body").hidden = false;
 }
