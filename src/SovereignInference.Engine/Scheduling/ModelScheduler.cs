@@ -46,7 +46,7 @@ public sealed partial class ModelScheduler : IDisposable
         _tokenizer = tokenizer;
         _options = options;
         _logger = logger;
-        _admission = new FairAdmissionQueue<SequenceRequest>(options.QueueCapacity, r => r.Request.User, options.UserWeight);
+        _admission = new FairAdmissionQueue<SequenceRequest>(options.QueueCapacity, r => r.Generation.User, options.UserWeight);
         _slots = Enumerable.Range(0, runner.MaxSequences).Select(i => new Slot(i)).ToArray();
         _batch = new BatchToken[runner.MaxBatchTokens];
         _prefillBudget = new PrefillBudget(options.PrefillChunkTokens, options.MaxStepFactor, runner.MaxSequences);
@@ -330,7 +330,7 @@ public sealed partial class ModelScheduler : IDisposable
             }
 
             request.GeneratedTokens++;
-            var endOfGeneration = !request.Request.IgnoreEos && _tokenizer.IsEndOfGeneration(sampled.Token);
+            var endOfGeneration = !request.Generation.IgnoreEos && _tokenizer.IsEndOfGeneration(sampled.Token);
             if (endOfGeneration)
             {
                 Finish(i, FinishReason.Stop);

@@ -26,7 +26,7 @@ public sealed class SequenceRequest
 
     public SequenceRequest(GenerationRequest request, int[] promptTokens, int maxNewTokens, TokenSampler sampler, ITokenConstraint? constraint = null)
     {
-        Request = request;
+        Generation = request;
         PromptTokens = promptTokens;
         MaxNewTokens = maxNewTokens;
         Sampler = sampler;
@@ -34,7 +34,8 @@ public sealed class SequenceRequest
         EnqueuedAt = Stopwatch.GetTimestamp();
     }
 
-    public GenerationRequest Request { get; }
+    /// <summary>The transport-independent request this sequence serves (sampling, stop, user, ignore_eos).</summary>
+    public GenerationRequest Generation { get; }
 
     public int[] PromptTokens { get; }
 
