@@ -27,12 +27,22 @@ public sealed class LlamaBackend : IModelBackend
 
     public string Description => _description.Value;
 
+    /// <summary>The environment variable (the configuration key Sovereign:NativeLibDir) read when no directory is given.</summary>
+    public const string NativeLibDirVariable = "Sovereign__NativeLibDir";
+
     /// <summary>
-    /// Points LLamaSharp at <paramref name="nativeLibDir"/> (a directory with libllama and ggml) when given and
-    /// routes llama.cpp's log through <paramref name="logger"/>. Only the first call has an effect.
+    /// Points LLamaSharp at <paramref name="nativeLibDir"/> (a directory with libllama and ggml) when given, else at
+    /// the directory in <see cref="NativeLibDirVariable"/> when set (so every process of a run, the tests and
+    /// bench-engine's children included, loads the same build: scripts/native/test-with-native.sh), and routes
+    /// llama.cpp's log through <paramref name="logger"/>. Only the first call has an effect.
     /// </summary>
     public static void Configure(string? nativeLibDir, ILogger? logger)
     {
+        if (string.IsNullOrEmpty(nativeLibDir))
+        {
+            nativeLibDir = Environment.GetEnvironmentVariable(NativeLibDirVariable);
+        }
+
         lock (ConfigureLock)
         {
             if (s_configured)
