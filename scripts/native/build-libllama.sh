@@ -79,6 +79,9 @@ if [ -n "$cuda" ]; then
   flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$cuda")
 fi
 build=$cache/build-$variant
+if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$source_dir" "$build/CMakeCache.txt"; then
+  build=$cache/build-$variant-$(echo "$source_dir" | sha1sum | cut -c1-8) # that one belongs to another source tree
+fi
 out=${out:-$cache/lib-$variant}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
