@@ -26,10 +26,11 @@ if [ "$mode" = prepare ]; then
   # CPU libraries (the run brings its own build), and the patched llama.cpp sources libllama needs.
   rm -rf "$carry" artifacts/gpu-check/publish && mkdir -p "$carry"
   dotnet publish src/SovereignInference.Server -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true \
-    -p:TrimMode=partial -p:SuppressTrimAnalysisWarnings=true -o artifacts/gpu-check/publish -nologo -v q
+    -p:TrimMode=partial -p:SuppressTrimAnalysisWarnings=true \
+    -p:JsonSerializerIsReflectionEnabledByDefault=true -o artifacts/gpu-check/publish -nologo -v q
   rm -rf artifacts/gpu-check/publish/runtimes artifacts/gpu-check/publish/LLamaSharpRuntimes artifacts/gpu-check/publish/*.pdb
   find artifacts/gpu-check/publish -name 'lib*.so' -path '*native*' -delete
-  tar -C artifacts/gpu-check/publish -cJf "$carry/sovereign.tar.xz" .
+  XZ_OPT=-T0 tar -C artifacts/gpu-check/publish -cJf "$carry/sovereign.tar.xz" .
   scripts/native/build-libllama.sh --pack-source "$carry/llama-src.tar.xz" "$@"
   cp tests/SovereignInference.Tests/Chat/Reference/mistral_instruct_tokenizer_240323.model.v3 "$carry/tokenizer.model.v3"
   du -sh artifacts/gpu-check/publish "$carry"/*
@@ -146,7 +147,7 @@ log "throughput done"
 
 # 3. A 131072-token context (q8_0 KV, flash attention) answering a ~100k-token prompt.
 long_ok=false
-if serve "$work/serve-long.log" --parallel 1 --ctx-size "$long_ctx" --kv-type q8_0 --flash-attn; then
+if serve "$work/serve-long.log" --parallel 1 --ctx-size "$long_ctx" --kv-type q8_0 --flash-attn --batch-size 2048 --prefill-chunk 2048; then
   used_long=$(gpu_used)
   if timeout "$(left)" "${S[@]}" bench --url http://127.0.0.1:18380 --model "$model_id" --concurrency 1 --requests 1 \
       --prompt-tokens "$long_prompt" --max-tokens 16 --timeout "$(left)" --json "$work/long.json" >"$work/long.log" 2>&1; then
