@@ -27,12 +27,22 @@ public sealed class LlamaBackend : IModelBackend
 
     public string Description => _description.Value;
 
+    /// <summary>The environment variable (the configuration key Sovereign:NativeLibDir) read when no directory is given.</summary>
+    public const string NativeLibDirVariable = "Sovereign__NativeLibDir";
+
     /// <summary>
-    /// Points LLamaSharp at <paramref name="nativeLibDir"/> (a directory with libllama and ggml) when given and
-    /// routes llama.cpp's log through <paramref name="logger"/>. Only the first call has an effect.
+    /// Points LLamaSharp at <paramref name="nativeLibDir"/> (a directory with libllama and ggml) when given, else at
+    /// the directory in <see cref="NativeLibDirVariable"/> when set (so every process of a run, the tests and
+    /// bench-engine's children included, loads the same build: scripts/native/test-with-native.sh), and routes
+    /// llama.cpp's log through <paramref name="logger"/>. Only the first call has an effect.
     /// </summary>
     public static void Configure(string? nativeLibDir, ILogger? logger)
     {
+        if (string.IsNullOrEmpty(nativeLibDir))
+        {
+            nativeLibDir = Environment.GetEnvironmentVariable(NativeLibDirVariable);
+        }
+
         lock (ConfigureLock)
         {
             if (s_configured)
@@ -64,6 +74,7 @@ public sealed class LlamaBackend : IModelBackend
                 var mtmd = Path.Combine(nativeLibDir, OperatingSystem.IsWindows() ? "mtmd.dll" : OperatingSystem.IsMacOS() ? "libmtmd.dylib" : "libmtmd.so");
                 config.WithLibrary(llama, File.Exists(mtmd) ? mtmd : null);
                 config.WithSearchDirectory(nativeLibDir);
+                ResolveOwnImportsFrom(nativeLibDir, llama);
             }
 
             if (logger is not null)
@@ -75,6 +86,23 @@ public sealed class LlamaBackend : IModelBackend
                 config.WithLogCallback((level, message) => { });
             }
         }
+    }
+
+    /// <summary>
+    /// This assembly's own imports ("llama", "ggml-base": <see cref="NativeSamplers"/>, <see cref="GgmlDevices"/>) bind to
+    /// the libraries in <paramref name="nativeLibDir"/> too. Without it they resolve only where the loaded library's
+    /// soname happens to equal the bare file name (LLamaSharp's packaged builds); a llama.cpp built with CMake's
+    /// versioned sonames (libllama.so.0) would leave them unresolved, the GPU memory query silently empty.
+    /// </summary>
+    private static void ResolveOwnImportsFrom(string nativeLibDir, string llamaPath)
+    {
+        var ggmlBase = Path.Combine(nativeLibDir, OperatingSystem.IsWindows() ? "ggml-base.dll" : OperatingSystem.IsMacOS() ? "libggml-base.dylib" : "libggml-base.so");
+        NativeLibrary.SetDllImportResolver(typeof(LlamaBackend).Assembly, (name, _, _) => name switch
+        {
+            "llama" => NativeLibrary.Load(llamaPath),
+            "ggml-base" when File.Exists(ggmlBase) => NativeLibrary.Load(ggmlBase),
+            _ => IntPtr.Zero,
+        });
     }
 
     public long AvailableMemoryBytes(bool offloadToGpu)

@@ -48,8 +48,16 @@ public sealed class NativeAbortTests : IDisposable
 
         var (exit, output) = await NativeLoadProbe.RunAsync(path, TimeSpan.FromMinutes(2));
 
-        Assert.True(exit == 134, $"expected SIGABRT (134), got {exit}:\n{output}");
-        Assert.Contains("GGML_ASSERT", output, StringComparison.Ordinal);
+        if (NativeBuild.IsPackaged)
+        {
+            Assert.True(exit == 134, $"expected SIGABRT (134), got {exit}:\n{output}");
+            Assert.Contains("GGML_ASSERT", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            AssertNeverDecodes(exit, output);
+        }
+
         var refused = Assert.Throws<GgufFormatException>(() => GgufReader.ReadModel(path));
         Assert.Equal(SemanticGgufCorpus.Get(caseName).Expected, refused.Error);
     }
@@ -63,9 +71,24 @@ public sealed class NativeAbortTests : IDisposable
 
         var (exit, output) = await NativeLoadProbe.RunAsync(path, TimeSpan.FromMinutes(2));
 
-        Assert.True(exit is 134 or 139, $"expected SIGABRT (134) or SIGSEGV (139), got {exit}:\n{output}");
-        Assert.DoesNotContain("load failed cleanly", output, StringComparison.Ordinal);
+        if (NativeBuild.IsPackaged)
+        {
+            Assert.True(exit is 134 or 139, $"expected SIGABRT (134) or SIGSEGV (139), got {exit}:\n{output}");
+            Assert.DoesNotContain("load failed cleanly", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            AssertNeverDecodes(exit, output);
+        }
+
         var refused = Assert.Throws<GgufFormatException>(() => GgufReader.ReadModel(path));
         Assert.Equal(SemanticGgufCorpus.Get(caseName).Expected, refused.Error);
     }
+
+    /// <summary>
+    /// On a self-built llama.cpp (another version than b9297) a file may abort it or be refused by its loader
+    /// (b9842 refuses block-count-513 and block-count-max-uint cleanly): either way nothing is decoded from it.
+    /// </summary>
+    private static void AssertNeverDecodes(int exit, string output) =>
+        Assert.True(exit is 134 or 139 or NativeLoadProbe.CleanFailure, $"expected an abort or a clean load failure, got {exit}:\n{output}");
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds libllama + ggml that LLamaSharp 0.30.0 can load (`sovereign serve --native-lib-dir DIR`) from the llama.cpp
+# sources npm's node-llama-cpp bundles (llama/gitRelease.bundle; 3.19.0 = llama.cpp b9842), with the ABI patch
+# scripts/native/llamasharp-0.30-abi.patch (llama_model_params in LLamaSharp 0.30.0's layout, plus the five
+# functions LLamaSharp binds that b9842 lacks). Then, where .NET is present, checks the result with check-abi.
+#
+#   scripts/native/build-libllama.sh [--out DIR] [--cuda ARCH] [--source DIR | --source-tar FILE] [--jobs N]
+#                                    [--pack-source FILE] [--version 3.19.0]
+#
+#   --out DIR           where the libraries go (default: $CACHE/lib-cpu or $CACHE/lib-cuda-ARCH)
+#   --cuda ARCH         CUDA build for one architecture (e.g. 90a for H100/H200); default: CPU tuned for this host
+#   --source DIR        an already patched llama.cpp tree to build (no download)
+#   --source-tar FILE   a tarball written by --pack-source (no network, no git: the GPU machine)
+#   --pack-source FILE  only write the patched sources needed for libllama as a .tar.xz (about 1 MB) and exit
+#   --jobs N            parallel compile jobs (default: nproc)
+# The download and the builds are cached in ${SOVEREIGN_NATIVE_CACHE:-~/.cache/sovereign-native}, outside the repo.
+# CPU build: about 10 minutes on 2 cores.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${SOVEREIGN_NATIVE_CACHE:-$HOME/.cache/sovereign-native}
+version=3.19.0
+out="" cuda="" source_dir="" source_tar="" pack="" jobs=$(nproc)
+while (($#)); do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    --cuda) cuda=$2; shift 2 ;;
+    --source) source_dir=$2; shift 2 ;;
+    --source-tar) source_tar=$2; shift 2 ;;
+    --pack-source) pack=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --version) version=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+patch_file=$here/llamasharp-0.30-abi.patch
+patch_sum=$(sha256sum "$patch_file" | cut -c1-16)
+mkdir -p "$cache"
+
+# 1. Sources: the bundle's llama.cpp with the ABI patch applied (reused while the patch is unchanged).
+if [ -n "$source_tar" ]; then
+  source_dir=$cache/src-from-tar
+  if [ ! -f "$source_dir/.sovereign-source" ] || [ "$(cat "$source_dir/.sovereign-source")" != "$(sha256sum "$source_tar" | cut -c1-16)" ]; then
+    rm -rf "$source_dir" && mkdir -p "$source_dir"
+    tar -xJf "$source_tar" -C "$source_dir"
+    sha256sum "$source_tar" | cut -c1-16 >"$source_dir/.sovereign-source"
+  fi
+elif [ -z "$source_dir" ]; then
+  source_dir=$cache/src-$version
+  if [ ! -f "$source_dir/.sovereign-patch" ] || [ "$(cat "$source_dir/.sovereign-patch")" != "$patch_sum" ]; then
+    tgz=$cache/node-llama-cpp-$version.tgz
+    [ -f "$tgz" ] || (cd "$cache" && npm pack "node-llama-cpp@$version" >/dev/null)
+    rm -rf "$cache/package" "$source_dir"
+    tar -xzf "$tgz" -C "$cache" package/llama/gitRelease.bundle
+    git clone -q "$cache/package/llama/gitRelease.bundle" "$source_dir"
+    rm -rf "$cache/package"
+    git -C "$source_dir" apply "$patch_file"
+    echo "$patch_sum" >"$source_dir/.sovereign-patch"
+  fi
+fi
+[ -f "$source_dir/src/llama-sharp-abi.cpp" ] || { echo "$source_dir is not patched with $patch_file" >&2; exit 1; }
+
+if [ -n "$pack" ]; then
+  # What add_subdirectory(ggml) and (src) read; the other GPU backends' sources stay behind.
+  tar -C "$source_dir" -cJf "$pack" \
+    --exclude=ggml/src/ggml-vulkan --exclude=ggml/src/ggml-sycl --exclude=ggml/src/ggml-metal \
+    --exclude=ggml/src/ggml-opencl --exclude=ggml/src/ggml-cann --exclude=ggml/src/ggml-hexagon \
+    --exclude=ggml/src/ggml-webgpu --exclude=ggml/src/ggml-musa --exclude=ggml/src/ggml-zdnn \
+    CMakeLists.txt LICENSE cmake include src ggml
+  echo "$pack: $(du -h "$pack" | cut -f1)"
+  exit 0
+fi
+
+# 2. Configure and build libllama (and the ggml it links).
+variant=cpu
+flags=(-DGGML_NATIVE=ON)
+if [ -n "$cuda" ]; then
+  variant=cuda-$cuda
+  flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$cuda")
+fi
+build=$cache/build-$variant
+if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$source_dir" "$build/CMakeCache.txt"; then
+  build=$cache/build-$variant-$(echo "$source_dir" | sha1sum | cut -c1-8) # that one belongs to another source tree
+fi
+out=${out:-$cache/lib-$variant}
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+[ -f "$build/CMakeCache.txt" ] && generator=() # keep the generator the build directory was made with
+cmake -S "$source_dir" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+  -DLLAMA_CURL=OFF -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+  -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_MTMD=OFF \
+  -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON '-DCMAKE_INSTALL_RPATH=$ORIGIN' "${flags[@]}" >"$cache/configure-$variant.log"
+cmake --build "$build" -j"$jobs" --target llama >"$cache/build-$variant.log" 2>&1 || { tail -30 "$cache/build-$variant.log" >&2; exit 1; }
+
+# 3. The directory --native-lib-dir points at: each library under its soname (what libllama's NEEDED entries
+#    and its $ORIGIN runpath find) and under the plain name LLamaSharp's resolver asks for.
+rm -rf "$out" && mkdir -p "$out"
+for lib in "$build"/bin/lib*.so; do
+  name=$(basename "$lib")
+  soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+  soname=${soname:-$name}
+  if [ "$name" = libllama.so ]; then
+    cp -L "$lib" "$out/libllama.so"
+  else
+    cp -L "$lib" "$out/$soname"
+    [ "$soname" = "$name" ] || ln -s "$soname" "$out/$name"
+  fi
+done
+[ -e "$out/libllama.so.0" ] || ln -s libllama.so "$out/libllama.so.0"
+{
+  echo "llama.cpp from node-llama-cpp $version ($(git -C "$source_dir" describe --tags --always 2>/dev/null || echo "source tarball"))"
+  echo "patch: $(basename "$patch_file") sha256 $patch_sum"
+  echo "variant: $variant; cmake flags: ${flags[*]}"
+  echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores"
+} >"$out/BUILD-INFO.txt"
+
+# 4. The ABI check (needs .NET and a C++ compiler; the GPU machine has no .NET and skips it).
+if command -v dotnet >/dev/null; then
+  "$here/check-abi.sh" --source "$source_dir" --lib "$out"
+fi
+echo "$out"
