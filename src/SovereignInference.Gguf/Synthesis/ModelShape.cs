@@ -36,7 +36,12 @@ public sealed record ModelShape
     /// <summary>About 100M parameters: 12 layers, n_embd 768, n_ff 2560, F16 (for benchmarks).</summary>
     public static ModelShape Bench100M { get; } = new()
     {
-        Layers = 12, EmbeddingLength = 768, HeadCount = 12, HeadCountKv = 12, FeedForwardLength = 2560, ContextLength = 4096,
+        Layers = 12,
+        EmbeddingLength = 768,
+        HeadCount = 12,
+        HeadCountKv = 12,
+        FeedForwardLength = 2560,
+        ContextLength = 4096,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> if llama.cpp would reject (or mis-handle) this shape.</summary>

@@ -3,8 +3,8 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Server.Observability;
 using SovereignInference.Engine.Observability;
+using SovereignInference.Server.Observability;
 
 namespace SovereignInference.Server.Grpc;
 

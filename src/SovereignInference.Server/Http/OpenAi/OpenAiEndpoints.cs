@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
+using SovereignInference.Server.Http.Anthropic;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Endpoints;
-using SovereignInference.Server.Http.Anthropic;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Http.OpenAi.Responses;
 using SovereignInference.Server.Http.OpenApi;

@@ -1,5 +1,5 @@
-using Google.Protobuf;
 using System.Net;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;

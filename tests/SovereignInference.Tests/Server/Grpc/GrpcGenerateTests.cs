@@ -1,9 +1,9 @@
 using Grpc.Core;
 using SovereignInference.Contracts.V1;
 using SovereignInference.Engine.Requests;
-using FinishReason = SovereignInference.Contracts.V1.FinishReason;
 using SovereignInference.Tests.TestSupport;
 using EngineSampling = SovereignInference.Engine.Sampling.SamplingParams;
+using FinishReason = SovereignInference.Contracts.V1.FinishReason;
 
 namespace SovereignInference.Tests.Server.Grpc;
 

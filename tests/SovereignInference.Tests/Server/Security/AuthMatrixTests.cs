@@ -5,10 +5,9 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using SovereignInference.Server.Security;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
-
-using SovereignInference.Server.Security;
 
 namespace SovereignInference.Tests.Server.Security;
 

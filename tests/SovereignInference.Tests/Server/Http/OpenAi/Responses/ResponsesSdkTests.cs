@@ -115,7 +115,8 @@ public sealed class ResponsesSdkTests
             ResponseItem.CreateUserMessageItem("Weather in Paris?"),
             ResponseItem.CreateFunctionCallItem(call.CallId, "get_weather", call.FunctionArguments),
             ResponseItem.CreateFunctionCallOutputItem(call.CallId, "sunny, 24 C"),
-        ]) { Tools = { Weather }, Temperature = 0, StoredOutputEnabled = false })).Value;
+        ])
+        { Tools = { Weather }, Temperature = 0, StoredOutputEnabled = false })).Value;
         Assert.Equal("Sunny in Paris.", stateless.GetOutputText().Trim());
     }
 
