@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The worker hop measured: `sovereign serve --isolation inprocess` and `--isolation process` (the model in a
-# `sovereign worker` process, tokens over a Unix socket) on the same GGUF, driven by the same client (`sovereign
+# `sovereign worker` process, tokens over a Unix socket) on the same GGUF, driven by the same client (`sovereign-bench
 # bench`, streaming /v1/completions, fixed output length with ignore_eos), both servers up, loads interleaved in
 # rounds (the order alternates each round). Prints medians of per-round ratios as a markdown table for
 # docs/performance.md.
@@ -19,7 +19,9 @@ mkdir -p "$out"
 rm -f "$out"/*.json
 
 dotnet build src/SovereignInference.Server -c Release -nologo -v q
+dotnet build tools/SovereignInference.Bench -c Release -nologo -v q
 S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
+B=(dotnet tools/SovereignInference.Bench/bin/Release/net10.0/sovereign-bench.dll)
 MODEL=$out/bench100m.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m
 IN=http://127.0.0.1:18780
@@ -37,7 +39,7 @@ done
 curl -s "$PROC/v1/models/bench100m" | grep -q '"pid"' || { echo "the process server has no worker" >&2; exit 1; }
 
 bench() { # name url concurrency requests round
-  "${S[@]}" bench --url "$2" --model bench100m --concurrency "$3" --requests "$4" --prompt-tokens $PROMPT \
+  "${B[@]}" bench --url "$2" --model bench100m --concurrency "$3" --requests "$4" --prompt-tokens $PROMPT \
     --max-tokens $MAXTOK --seed "$5" --json "$out/$1-c$3-r$5.json" >/dev/null
 }
 for round in $(seq 1 "$ROUNDS"); do

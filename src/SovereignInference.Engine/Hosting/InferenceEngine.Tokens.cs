@@ -1,5 +1,6 @@
 using System.Text;
 using SovereignInference.Engine.Errors;
+using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Hosting;
 
@@ -43,10 +44,7 @@ public sealed partial class InferenceEngine
         ArgumentNullException.ThrowIfNull(text);
         var entry = GetReadyModelOrFirst(model);
         var tokenizer = entry.Tokenizer ?? throw new EngineException(EngineErrorCode.ModelNotReady, $"The model '{entry.Id}' is not ready", "model");
-        if (text.Contains('\0', StringComparison.Ordinal))
-        {
-            throw EngineException.Invalid(param, $"'{param}' must not contain NUL characters");
-        }
+        InputChecks.RejectNul(text, param, $"'{param}'");
 
         if (text.Length > MaxTokenizeChars)
         {
@@ -67,10 +65,7 @@ public sealed partial class InferenceEngine
         var bytes = new List<byte>();
         for (var i = 0; i < ids.Count; i++)
         {
-            if (ids[i] < 0 || ids[i] >= tokenizer.VocabSize)
-            {
-                throw EngineException.Invalid($"{param}[{i}]", $"'{param}[{i}]' = {ids[i]} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
-            }
+            InputChecks.RejectOutsideVocabulary(ids[i], tokenizer.VocabSize, $"{param}[{i}]", $"'{param}[{i}]' = {ids[i]}");
 
             bytes.AddRange(tokenizer.GetPieceBytes((int)ids[i]).ToArray());
         }

@@ -438,10 +438,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                     throw EngineException.Invalid("input", $"Input {n} is an empty string");
                 }
 
-                if (text.Contains('\0', StringComparison.Ordinal))
-                {
-                    throw EngineException.Invalid("input", $"Input {n} contains a NUL character");
-                }
+                InputChecks.RejectNul(text, "input", $"Input {n}");
 
                 tokens = tokenizer.Tokenize(text, tokenizer.AddBosByDefault, parseSpecial: false);
             }
@@ -451,10 +448,7 @@ public sealed partial class InferenceEngine : IAsyncDisposable
                 tokens = new int[ids.Count];
                 for (var i = 0; i < ids.Count; i++)
                 {
-                    if ((uint)ids[i] >= (uint)tokenizer.VocabSize)
-                    {
-                        throw EngineException.Invalid("input", $"Token id {ids[i]} at index {i} of input {n} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
-                    }
+                    InputChecks.RejectOutsideVocabulary(ids[i], tokenizer.VocabSize, "input", $"Token id {ids[i]} at index {i} of input {n}");
 
                     tokens[i] = ids[i];
                 }
@@ -492,20 +486,14 @@ public sealed partial class InferenceEngine : IAsyncDisposable
             tokens = new int[ids.Count];
             for (var i = 0; i < ids.Count; i++)
             {
-                if ((uint)ids[i] >= (uint)tokenizer.VocabSize)
-                {
-                    throw EngineException.Invalid("prompt", $"Token id {ids[i]} at index {i} is outside the vocabulary (0..{tokenizer.VocabSize - 1})");
-                }
+                InputChecks.RejectOutsideVocabulary(ids[i], tokenizer.VocabSize, "prompt", $"Token id {ids[i]} at index {i}");
 
                 tokens[i] = ids[i];
             }
         }
         else
         {
-            if (request.Prompt!.Contains('\0', StringComparison.Ordinal))
-            {
-                throw EngineException.Invalid("prompt", "The prompt contains a NUL character");
-            }
+            InputChecks.RejectNul(request.Prompt, "prompt", "The prompt");
 
             tokens = tokenizer.Tokenize(request.Prompt!, request.AddBos ?? tokenizer.AddBosByDefault, request.ParseSpecialTokens);
         }
