@@ -138,15 +138,17 @@ public sealed class SseAndCompletionsTests
         var utf = TestModels.Scripted(new ScriptedModelSpec
         {
             Name = "sovereign-chat-utf",
+            ContextLength = 32768,
             Transitions = [.. ScriptedModelSpec.Chain("[/INST]", "<0xC3>", "<0xA9>", "<0xE2>", "<0x82>", "<0xAC>", "<0xF0>", "<0x9F>", "<0x98>", "<0x80>", "</s>")],
         });
         var loop = TestModels.Scripted(new ScriptedModelSpec
         {
             Name = "sovereign-chat-loop",
+            ContextLength = 32768, // an endless loop that outlasts the test: a quiet machine decodes 4096 tokens before the client reads its first line
             Transitions = [.. ScriptedModelSpec.Chain("[/INST]", "▁a", "▁b", "▁a")],
         });
         var settings = ServerHarness.ModelSettings(("chat-utf", utf.Path), ("chat-loop", loop.Path));
-        settings["CtxSize"] = "4096";
+        settings["CtxSize"] = "32768";
         return settings;
     }
 
@@ -177,7 +179,13 @@ public sealed class SseAndCompletionsTests
         {
             Content = new StringContent("""{"model":"chat-loop","messages":[{"role":"user","content":"Hi"}],"stream":true,"temperature":0}""", Encoding.UTF8, "application/json"),
         };
-        var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        // A client of its own that never drains a disposed response: HttpClient's pool would otherwise read the rest of
+        // the stream (up to 1 MiB) to reuse the connection, and on a fast machine the whole generation fits in that.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, PooledConnectionLifetime = TimeSpan.Zero })
+        {
+            BaseAddress = server.Http.BaseAddress,
+        };
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         string? line;
         while ((line = await reader.ReadLineAsync()) is not null && !line.Contains("\"content\":\" a\"", StringComparison.Ordinal))
@@ -188,6 +196,7 @@ public sealed class SseAndCompletionsTests
         Assert.Equal(1, server.Engine.ActiveSequences);
 
         response.Dispose();
+        client.Dispose();
 
         var record = await ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal("cancelled", record.Status);
