@@ -64,21 +64,7 @@ internal static class LogitMath
             }
         }
 
-        var max = float.NegativeInfinity;
-        for (var lane = 0; lane < Vector<float>.Count; lane++)
-        {
-            max = Math.Max(max, maxV[lane]);
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (values[i] > max)
-            {
-                max = values[i];
-            }
-        }
-
-        return max;
+        return FinishMax(maxV, values[i..]);
     }
 
     /// <summary>Returns the maximum of NaN-free <paramref name="values"/>.</summary>
@@ -95,17 +81,24 @@ internal static class LogitMath
             }
         }
 
+        return FinishMax(maxV, values[i..]);
+    }
+
+    /// <summary>The largest lane of <paramref name="maxV"/> and of the scalar <paramref name="rest"/> (a NaN there never wins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FinishMax(Vector<float> maxV, ReadOnlySpan<float> rest)
+    {
         var max = float.NegativeInfinity;
         for (var lane = 0; lane < Vector<float>.Count; lane++)
         {
             max = Math.Max(max, maxV[lane]);
         }
 
-        for (; i < values.Length; i++)
+        foreach (var v in rest)
         {
-            if (values[i] > max)
+            if (v > max)
             {
-                max = values[i];
+                max = v;
             }
         }
 
