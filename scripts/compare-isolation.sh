@@ -18,10 +18,7 @@ out=artifacts/isolation
 mkdir -p "$out"
 rm -f "$out"/*.json
 
-dotnet build src/SovereignInference.Server -c Release -nologo -v q
-dotnet build tools/SovereignInference.Bench -c Release -nologo -v q
-S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
-B=(dotnet tools/SovereignInference.Bench/bin/Release/net10.0/sovereign-bench.dll)
+source scripts/tools.sh
 MODEL=$out/bench100m.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m
 IN=http://127.0.0.1:18780

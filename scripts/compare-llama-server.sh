@@ -17,10 +17,7 @@ out=artifacts/compare
 mkdir -p "$out"
 rm -f "$out"/*.json
 
-dotnet build src/SovereignInference.Server -c Release -nologo -v q
-dotnet build tools/SovereignInference.Bench -c Release -nologo -v q
-S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
-B=(dotnet tools/SovereignInference.Bench/bin/Release/net10.0/sovereign-bench.dll)
+source scripts/tools.sh
 MODEL=$out/bench100m-llama2vocab.gguf
 # A llama-architecture model of ~100M parameters with a real 32k Llama-2-style SentencePiece vocabulary.
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m --tokenizer tests/SovereignInference.Tests/Engine/Chat/Reference/tokenizer.model.v1

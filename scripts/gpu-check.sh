@@ -5,7 +5,7 @@
 #      Mistral-7B-shaped model (32 layers, 4096 wide, FFN 14336, 32 heads, 8 KV heads, the real 32768-token
 #      Mistral v3 SentencePiece vocabulary, random weights, Q8_0), then re-quantizes it to Q4_K_M with libllama;
 #   2. serves it (`--gpu-layers -1 --flash-attn --native-lib-dir`) and measures tok/s, TTFT and ITL at 1, 8, 32 and
-#      64 streams (`sovereign bench`, streaming /v1/completions), and the server's memory plan against nvidia-smi;
+#      64 streams (`sovereign-bench bench`, streaming /v1/completions), and the server's memory plan against nvidia-smi;
 #   3. loads a 131072-token context with a q8_0 KV cache and flash attention and answers a ~100k-token prompt;
 #   4. writes everything as JSON ($OUT/gpu-check.json, else artifacts/gpu-check/result/gpu-check.json).
 # It stops every step at the 9-minute budget (GPU_CHECK_BUDGET_S) and reports what it reached.
@@ -31,9 +31,18 @@ if [ "$mode" = prepare ]; then
   rm -rf artifacts/gpu-check/publish/runtimes artifacts/gpu-check/publish/LLamaSharpRuntimes artifacts/gpu-check/publish/*.pdb
   find artifacts/gpu-check/publish -name 'lib*.so' -path '*native*' -delete
   XZ_OPT=-T0 tar -C artifacts/gpu-check/publish -cJf "$carry/sovereign.tar.xz" .
+  # The load client lives in its own tool (sovereign-bench), published the same way into its own folder: trimming
+  # is per application, so two trimmed apps must not share one folder.
+  rm -rf artifacts/gpu-check/publish-bench
+  dotnet publish tools/SovereignInference.Bench -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true \
+    -p:TrimMode=partial -p:SuppressTrimAnalysisWarnings=true \
+    -p:JsonSerializerIsReflectionEnabledByDefault=true -o artifacts/gpu-check/publish-bench -nologo -v q
+  rm -rf artifacts/gpu-check/publish-bench/runtimes artifacts/gpu-check/publish-bench/LLamaSharpRuntimes artifacts/gpu-check/publish-bench/*.pdb
+  find artifacts/gpu-check/publish-bench -name 'lib*.so' -path '*native*' -delete
+  XZ_OPT=-T0 tar -C artifacts/gpu-check/publish-bench -cJf "$carry/sovereign-bench.tar.xz" .
   scripts/native/build-libllama.sh --pack-source "$carry/llama-src.tar.xz" "$@"
-  cp tests/SovereignInference.Tests/Chat/Reference/mistral_instruct_tokenizer_240323.model.v3 "$carry/tokenizer.model.v3"
-  du -sh artifacts/gpu-check/publish "$carry"/*
+  cp tests/SovereignInference.Tests/Engine/Chat/Reference/mistral_instruct_tokenizer_240323.model.v3 "$carry/tokenizer.model.v3"
+  du -sh artifacts/gpu-check/publish artifacts/gpu-check/publish-bench "$carry"/*
   echo "carry: $(du -sm "$carry" | cut -f1) MiB (limit 64)"
   exit 0
 fi
@@ -49,11 +58,13 @@ start=$SECONDS
 left() { echo $((budget - (SECONDS - start))); }
 log() { echo "[$((SECONDS - start))s] $*" | tee -a "$work/gpu-check.log" >&2; }
 rm -rf "$work" && mkdir -p "$work/models" "$work/empty" "$result_dir"
-for f in sovereign.tar.xz llama-src.tar.xz tokenizer.model.v3; do
+for f in sovereign.tar.xz sovereign-bench.tar.xz llama-src.tar.xz tokenizer.model.v3; do
   [ -f "$carry/$f" ] || { echo "missing $carry/$f: run scripts/gpu-check.sh prepare first" >&2; exit 1; }
 done
 mkdir -p "$work/sovereign" && tar -C "$work/sovereign" -xJf "$carry/sovereign.tar.xz"
+mkdir -p "$work/bench" && tar -C "$work/bench" -xJf "$carry/sovereign-bench.tar.xz"
 S=("$work/sovereign/sovereign")
+B=("$work/bench/sovereign-bench")
 threads=$(nproc)
 
 if $cpu; then
@@ -138,7 +149,7 @@ used_loaded=$(gpu_used)
 ( peak=0; while sleep 0.5; do u=$(gpu_used); [ "$u" -gt "$peak" ] && peak=$u && echo "$peak" >"$work/peak"; done ) &
 sampler=$!
 requests=$(( max_parallel * req_per_stream ))
-timeout "$(left)" "${S[@]}" bench --url http://127.0.0.1:18380 --model "$model_id" --concurrency "$levels" --requests "$requests" \
+timeout "$(left)" "${B[@]}" bench --url http://127.0.0.1:18380 --model "$model_id" --concurrency "$levels" --requests "$requests" \
   --prompt-tokens 128 --max-tokens 128 --timeout 120 --json "$work/bench.json" >"$work/bench.log" 2>&1 || log "bench failed"
 kill $sampler 2>/dev/null || true
 plan=$(plan_of "$work/serve.log")
@@ -149,7 +160,7 @@ log "throughput done"
 long_ok=false
 if serve "$work/serve-long.log" --parallel 1 --ctx-size "$long_ctx" --kv-type q8_0 --flash-attn --batch-size 2048 --prefill-chunk 2048; then
   used_long=$(gpu_used)
-  if timeout "$(left)" "${S[@]}" bench --url http://127.0.0.1:18380 --model "$model_id" --concurrency 1 --requests 1 \
+  if timeout "$(left)" "${B[@]}" bench --url http://127.0.0.1:18380 --model "$model_id" --concurrency 1 --requests 1 \
       --prompt-tokens "$long_prompt" --max-tokens 16 --timeout "$(left)" --json "$work/long.json" >"$work/long.log" 2>&1; then
     grep -q '"failed":0' "$work/long.json" && long_ok=true
   fi

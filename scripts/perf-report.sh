@@ -9,10 +9,7 @@ out=artifacts/perf
 mkdir -p "$out"
 rm -f "$out"/*.json
 
-dotnet build src/SovereignInference.Server -c Release -nologo -v q
-dotnet build tools/SovereignInference.Bench -c Release -nologo -v q
-S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
-B=(dotnet tools/SovereignInference.Bench/bin/Release/net10.0/sovereign-bench.dll)
+source scripts/tools.sh
 MODEL=$out/bench100m.gguf
 DEMO=$out/demo.gguf
 [ -f "$MODEL" ] || "${S[@]}" make-model --out "$MODEL" --preset bench100m

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A self-built llama.cpp (scripts/native/build-libllama.sh) against LLamaSharp's packaged one on the same GGUF, in one
 # run: the plain single-sequence LLamaSharp decode loop and llama.cpp's plain batched loop at 8 sequences
-# (`sovereign bench-engine --measure plain|batched:8`, each measurement a fresh process), packaged and self-built
+# (`sovereign-bench bench-engine --measure plain|batched:8`, each measurement a fresh process), packaged and self-built
 # back to back for every measurement, the order alternating each round. The table gives medians of the per-round
 # ratios self-built / packaged (this machine's noise is larger than one measurement can show).
 #   scripts/native/bench-native.sh [LIB_DIR] [ROUNDS] [THREADS] [MAX_TOKENS]
@@ -13,17 +13,16 @@ threads=${3:-$(nproc)}
 max_tokens=${4:-64}
 out=artifacts/native-bench
 mkdir -p "$out" && rm -f "$out"/rows.tsv
-[ -f src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll ] || dotnet build src/SovereignInference.Server -c Release -nologo -v q >/dev/null
-S=(dotnet src/SovereignInference.Server/bin/Release/net10.0/sovereign.dll)
+source scripts/tools.sh >/dev/null
 model=artifacts/compare/bench100m-llama2vocab.gguf
 mkdir -p "$(dirname "$model")"
-[ -f "$model" ] || "${S[@]}" make-model --out "$model" --preset bench100m --tokenizer tests/SovereignInference.Tests/Chat/Reference/tokenizer.model.v1 >/dev/null
+[ -f "$model" ] || "${S[@]}" make-model --out "$model" --preset bench100m --tokenizer tests/SovereignInference.Tests/Engine/Chat/Reference/tokenizer.model.v1 >/dev/null
 
 measure() { # library round what
   local env=()
   [ "$1" = self-built ] && env=(env "Sovereign__NativeLibDir=$lib")
   local row
-  row=$("${env[@]}" "${S[@]}" bench-engine --model "$model" --prompt-tokens 48 --max-tokens "$max_tokens" --threads "$threads" \
+  row=$("${env[@]}" "${B[@]}" bench-engine --model "$model" --prompt-tokens 48 --max-tokens "$max_tokens" --threads "$threads" \
     --measure "$3" | grep '^BENCH-ROW ' | cut -d' ' -f2-)
   printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$row" >>"$out/rows.tsv"
   echo "round $2 $3 $1: $row"
