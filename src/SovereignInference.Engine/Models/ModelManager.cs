@@ -264,7 +264,7 @@ public sealed partial class ModelManager : IDisposable
             {
                 var worker = await WorkerModel.StartAsync(
                     _launch!,
-                    new WorkerProtocol.WorkerSpec(entry.Id, entry.Path, spec.SequenceContextSize, spec.Parallel, spec.BatchSize, spec.GpuLayers, spec.FlashAttention, spec.KvType, spec.Threads, spec.Embeddings, _options.QueueCapacity, _options.PrefillChunk, _options.MaxStepFactor, _options.UserPriorities, _options.NativeLibDir),
+                    new WorkerProtocol.WorkerSpec(entry.Id, spec, _options.QueueCapacity, _options.PrefillChunk, _options.MaxStepFactor, _options.UserPriorities, _options.NativeLibDir),
                     _logger,
                     _stop.Token).ConfigureAwait(false);
                 worker.StepCompleted += step => WorkerStep?.Invoke(entry.Id, step);

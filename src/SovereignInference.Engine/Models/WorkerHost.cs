@@ -91,10 +91,7 @@ public sealed partial class WorkerHost : IDisposable
 
         try
         {
-            var loaded = _backendFor(spec.NativeLibDir).Load(new ModelLoadSpec(spec.Path, spec.SequenceContextSize, spec.Parallel, spec.BatchSize, spec.GpuLayers, spec.FlashAttention, spec.KvType, spec.Threads)
-            {
-                Embeddings = spec.Embeddings,
-            });
+            var loaded = _backendFor(spec.NativeLibDir).Load(spec.Load);
             _model = new InProcessModel(
                 spec.Id,
                 loaded,

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
@@ -66,18 +67,10 @@ internal static class WorkerProtocol
         StepStats = 3,
     }
 
-    /// <summary>The options of one model load, sent in <see cref="FrameType.Init"/>.</summary>
+    /// <summary>The options of one model load, sent in <see cref="FrameType.Init"/>: the backend's own load spec and the scheduler's settings.</summary>
     public sealed record WorkerSpec(
         string Id,
-        string Path,
-        int SequenceContextSize,
-        int Parallel,
-        int BatchSize,
-        int GpuLayers,
-        bool? FlashAttention,
-        string KvType,
-        int Threads,
-        bool Embeddings,
+        ModelLoadSpec Load,
         int QueueCapacity,
         int PrefillChunk,
         double MaxStepFactor,
