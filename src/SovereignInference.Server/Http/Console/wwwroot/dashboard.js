@@ -31,6 +31,8 @@ let tick = 0;
 let charts = null;
 const history = [];
 let lastSamples = [];
+/** The outcome of the last load/unload button, shown in the models note until the next one. */
+let actionNote = "";
 let modelsBusy = false;
 
 export function initDashboard() {
@@ -207,7 +209,8 @@ async function renderModels() {
   if (!managed && list) {
     notes.push("Load/unload: this server loads every configured model at start (no model manager).");
   }
-  $("models-note").textContent = notes.join(" ");
+  // The outcome of the last load/unload stays in the note: a refresh must not wipe it before anyone reads it.
+  $("models-note").textContent = [actionNote, ...notes].filter((n) => n).join(" ");
   renderBudget(list, anyEstimate ? totalEstimate : null);
 }
 
@@ -238,13 +241,17 @@ function renderBudget(list, totalEstimate) {
 }
 
 function actionButtons(model) {
+  const note = (text) => {
+    actionNote = text;
+    $("models-note").textContent = text;
+  };
   const act = async (action) => {
-    $("models-note").textContent = `${action === "load" ? "Loading" : "Unloading"} ${model.id}…`;
+    note(`${action === "load" ? "Loading" : "Unloading"} ${model.id}…`);
     try {
       await call(`/models/${action}`, { method: "POST", body: { model: model.id } });
-      $("models-note").textContent = `${model.id}: ${action} requested.`;
+      note(`${model.id}: ${action} requested.`);
     } catch (error) {
-      $("models-note").textContent = `${model.id}: ${action} refused: ${error.message}`;
+      note(`${model.id}: ${action} refused: ${error.message}`);
     }
     refreshModels();
   };
