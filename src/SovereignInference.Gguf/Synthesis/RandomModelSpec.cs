@@ -13,6 +13,12 @@ public sealed record RandomModelSpec
     public string? TokenizerFile { get; init; }
     /// <summary>Additional control tokens (e.g. "[ARGS]"), added after all pieces so other ids stay put.</summary>
     public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
+    /// <summary>
+    /// Zero the output rows of byte, control and unknown tokens, so greedy decoding only ever picks text pieces (their
+    /// logit is 0 against text logits of std ~3). Random weights otherwise emit lone byte tokens — invalid UTF-8 —
+    /// which some peers' output parsers reject mid-stream; benchmarks against them use this.
+    /// </summary>
+    public bool TextOnlyOutput { get; init; }
     /// <summary>Embedded chat template; defaults to Mistral v3, null omits it.</summary>
     public string? ChatTemplate { get; init; } = MistralChatTemplate.Text;
 

@@ -41,7 +41,10 @@ public static class TestModelGenerator
     {
         spec ??= RandomModelSpec.Tiny;
         var model = PlanRandom(path, spec);
-        LlamaModelWriter.Write(path, model.Shape, model.Vocabulary, spec.Name, spec.ChatTemplate, new RandomWeightSource(model.Shape));
+        var silenced = spec.TextOnlyOutput
+            ? model.Vocabulary.Tokens.Where(t => t.Type is TokenType.Byte or TokenType.Control or TokenType.Unknown).Select(t => t.Id).ToHashSet()
+            : null;
+        LlamaModelWriter.Write(path, model.Shape, model.Vocabulary, spec.Name, spec.ChatTemplate, new RandomWeightSource(model.Shape, silenced));
         return model;
     }
 

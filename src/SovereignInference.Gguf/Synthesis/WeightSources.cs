@@ -12,8 +12,11 @@ internal abstract class WeightSource
     public abstract void FillRow(LlamaTensorPlan tensor, long row, Span<float> values);
 }
 
-/// <summary>Seeded uniform weights scaled so activations stay bounded and logits are clearly peaked.</summary>
-internal sealed class RandomWeightSource(ModelShape shape) : WeightSource
+/// <summary>
+/// Seeded uniform weights scaled so activations stay bounded and logits are clearly peaked; the output rows of
+/// <paramref name="silencedOutputRows"/> are zero (their tokens get logit 0).
+/// </summary>
+internal sealed class RandomWeightSource(ModelShape shape, IReadOnlySet<int>? silencedOutputRows = null) : WeightSource
 {
     private SplitMix64 _rng;
     private float _scale;
@@ -39,9 +42,15 @@ internal sealed class RandomWeightSource(ModelShape shape) : WeightSource
             return;
         }
 
+        // Draw the row even when it is then zeroed, so every other row keeps its value.
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = _rng.NextSignedUnit() * _scale;
+        }
+
+        if (tensor.Role == LlamaTensorRole.Output && silencedOutputRows?.Contains((int)row) == true)
+        {
+            values.Clear();
         }
     }
 }

@@ -21,9 +21,10 @@ internal static class MakeModelCommand
         var ff = new Option<int?>("--ff") { Description = "Override the feed-forward length." };
         var ctx = new Option<int?>("--ctx") { Description = "Override the trained context length." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the random weights." };
+        var textOnly = new Option<bool>("--text-only-output") { Description = "Random presets: zero the output rows of byte, control and unknown tokens, so greedy output is valid UTF-8 text (peers that parse their output reject lone byte tokens)." };
         var command = new Command("make-model", "Write a generated llama-architecture GGUF model (no download needed).")
         {
-            output, preset, type, layers, embd, heads, kvHeads, ff, ctx, seed, tokenizer, chatTemplate,
+            output, preset, type, layers, embd, heads, kvHeads, ff, ctx, seed, tokenizer, chatTemplate, textOnly,
         };
 
         command.SetAction(result =>
@@ -47,6 +48,7 @@ internal static class MakeModelCommand
             }
 
             var shapeOverridden = new object?[] { result.GetValue(layers), result.GetValue(embd), result.GetValue(heads), result.GetValue(kvHeads), result.GetValue(ff), result.GetValue(ctx), result.GetValue(seed) }.Any(v => v is not null);
+            var textOnlyOutput = result.GetValue(textOnly);
             var tokenizerFile = result.GetValue(tokenizer);
             var templateName = result.GetValue(chatTemplate);
             (string Template, IReadOnlyList<string> ControlTokens)? template = templateName is null ? null
@@ -63,6 +65,11 @@ internal static class MakeModelCommand
                 _ => null,
             };
             GeneratedModel model;
+            if (scripted is not null && textOnlyOutput)
+            {
+                throw new ArgumentException($"--text-only-output applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
+            }
+
             if (scripted is not null && (template is not null || tokenizerFile is not null))
             {
                 if (tokenizerFile is not null)
@@ -77,7 +84,7 @@ internal static class MakeModelCommand
                     TensorType = tensorType ?? scripted.TensorType,
                 });
             }
-            else if (scripted is null && (shapeOverridden || template is not null || tokenizerFile is not null))
+            else if (scripted is null && (shapeOverridden || template is not null || tokenizerFile is not null || textOnlyOutput))
             {
                 var baseSpec = presetName.Equals("bench100m", StringComparison.OrdinalIgnoreCase) ? RandomModelSpec.Bench100M : RandomModelSpec.Tiny;
                 var shape = baseSpec.Shape with
@@ -97,6 +104,7 @@ internal static class MakeModelCommand
                     TokenizerFile = tokenizerFile,
                     ChatTemplate = template?.Template ?? baseSpec.ChatTemplate,
                     ExtraControlTokens = template?.ControlTokens ?? [],
+                    TextOnlyOutput = textOnlyOutput,
                 });
             }
             else

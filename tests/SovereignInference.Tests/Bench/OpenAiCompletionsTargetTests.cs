@@ -61,6 +61,60 @@ public sealed class OpenAiCompletionsTargetTests
         Assert.Equal(42, root.GetProperty("seed").GetInt64());
     }
 
+    /// <summary>Fails the first <paramref name="failures"/> sends as a dropped keep-alive connection does, then answers.</summary>
+    private sealed class DroppingHandler(int failures, HttpRequestError error) : HttpMessageHandler
+    {
+        public int Sends { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (++Sends <= failures)
+            {
+                throw new HttpRequestException(error, "An error occurred while sending the request.", new IOException("The response ended prematurely."));
+            }
+
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("data: {\"choices\":[{\"text\":\" a\",\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n", Encoding.UTF8, "text/event-stream") });
+        }
+    }
+
+    [Theory]
+    [InlineData(HttpRequestError.ConnectionError)]
+    [InlineData(HttpRequestError.ResponseEnded)]
+    public async Task A_connection_dropped_before_any_response_is_sent_once_more_and_counted(HttpRequestError error)
+    {
+        var handler = new DroppingHandler(1, error);
+        await using var target = new OpenAiCompletionsTarget(new Uri("http://127.0.0.1:1"), Settings, handler);
+
+        var trace = await target.SendAsync(new("p", 4), CancellationToken.None);
+
+        Assert.True(trace.Succeeded);
+        Assert.True(trace.Retried);
+        Assert.Equal(2, handler.Sends);
+    }
+
+    [Fact]
+    public async Task A_second_drop_fails_the_request_with_the_inner_cause_and_other_errors_are_never_retried()
+    {
+        var twice = new DroppingHandler(2, HttpRequestError.ConnectionError);
+        await using (var target = new OpenAiCompletionsTarget(new Uri("http://127.0.0.1:1"), Settings, twice))
+        {
+            var trace = await target.SendAsync(new("p", 4), CancellationToken.None);
+            Assert.False(trace.Succeeded);
+            Assert.Equal("connection", trace.FailureKey);
+            Assert.Contains("response ended prematurely", trace.FailureMessage, StringComparison.Ordinal);
+            Assert.Equal(2, twice.Sends);
+        }
+
+        var other = new DroppingHandler(1, HttpRequestError.SecureConnectionError);
+        await using (var target = new OpenAiCompletionsTarget(new Uri("http://127.0.0.1:1"), Settings, other))
+        {
+            var trace = await target.SendAsync(new("p", 4), CancellationToken.None);
+            Assert.False(trace.Succeeded);
+            Assert.False(trace.Retried);
+            Assert.Equal(1, other.Sends);
+        }
+    }
+
     [Fact]
     public void Without_ignore_eos_or_streaming_those_fields_are_not_sent()
     {

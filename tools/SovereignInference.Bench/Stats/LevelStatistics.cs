@@ -24,6 +24,9 @@ internal sealed record LevelStatistics
     /// <summary>One message per failure key (the first seen), to say what went wrong.</summary>
     public required IReadOnlyDictionary<string, string> ErrorMessages { get; init; }
 
+    /// <summary>Requests sent twice because their connection failed before any response (counted, successful or not).</summary>
+    public int Retried { get; init; }
+
     public required double DurationSeconds { get; init; }
 
     /// <summary>Successful requests per second of wall time.</summary>
@@ -111,6 +114,7 @@ internal sealed record LevelStatistics
             Failed = failed.Count,
             Errors = failed.GroupBy(t => t.FailureKey ?? "unfinished").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             ErrorMessages = failed.GroupBy(t => t.FailureKey ?? "unfinished").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().FailureMessage ?? string.Empty, StringComparer.Ordinal),
+            Retried = traces.Count(t => t.Retried),
             DurationSeconds = duration,
             RequestsPerSecond = duration > 0 ? ok.Count / duration : 0,
             OutputTokens = outputTokens,

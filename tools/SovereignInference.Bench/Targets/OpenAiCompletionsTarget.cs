@@ -89,14 +89,12 @@ internal sealed class OpenAiCompletionsTarget : IBenchTarget
 
     public async Task<RequestTrace> SendAsync(BenchPrompt prompt, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _completions) { Content = new ByteArrayContent(RequestBody(prompt)) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_settings.Timeout);
         var trace = new RequestTrace(Stopwatch.GetTimestamp());
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await SendOnceOrRetryAsync(prompt, trace, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(timeout.Token);
@@ -120,7 +118,7 @@ internal sealed class OpenAiCompletionsTarget : IBenchTarget
         }
         catch (HttpRequestException e)
         {
-            trace.Fail(Stopwatch.GetTimestamp(), BenchFailure.Connection, null, e.Message);
+            trace.Fail(Stopwatch.GetTimestamp(), BenchFailure.Connection, null, e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
         }
         catch (IOException e)
         {
@@ -128,6 +126,30 @@ internal sealed class OpenAiCompletionsTarget : IBenchTarget
         }
 
         return trace;
+    }
+
+    /// <summary>
+    /// Sends the request; when the connection fails before any response arrived (a pooled keep-alive connection the
+    /// server had already closed: "An error occurred while sending the request"), sends it once more on a fresh
+    /// connection, as browsers and the OpenAI SDKs do. The request's clock keeps running from the first attempt, and
+    /// the retry is counted (<see cref="RequestTrace.Retried"/>), so a server that drops connections still pays for it.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendOnceOrRetryAsync(BenchPrompt prompt, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var body = RequestBody(prompt);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _completions) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            try
+            {
+                return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException e) when (attempt == 0 && e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded)
+            {
+                trace.Retried = true;
+            }
+        }
     }
 
     /// <summary>A non-streamed response: the whole body is the one output event (time to first token = end to end).</summary>

@@ -34,6 +34,9 @@ internal sealed class RequestTrace
 
     public string? FailureMessage { get; private set; }
 
+    /// <summary>Sent a second time after the connection failed before any response (see the HTTP target).</summary>
+    public bool Retried { get; set; }
+
     public bool Succeeded => FailureKey is null && EndTimestamp != 0;
 
     /// <summary>Output tokens: the usage report when present, else the tokens counted from events.</summary>

@@ -100,6 +100,36 @@ public sealed class TestModelGeneratorTests : IDisposable
         Assert.True(q.Distinct().Count() > q.Length / 2);
     }
 
+    [Fact]
+    public void Text_only_output_zeroes_the_output_rows_of_byte_control_and_unknown_tokens_and_nothing_else()
+    {
+        var plain = TestModelGenerator.WriteRandom(Path.Combine(_dir, "plain.gguf"), RandomModelSpec.Tiny with { Shape = ModelShape.Tiny with { TensorType = GgmlType.F32 } });
+        var text = TestModelGenerator.WriteRandom(Path.Combine(_dir, "text.gguf"), RandomModelSpec.Tiny with { Shape = ModelShape.Tiny with { TensorType = GgmlType.F32 }, TextOnlyOutput = true });
+        var e = plain.Shape.EmbeddingLength;
+        var plainOut = GgufTestFiles.ReadTensorFloats(plain.Path, GgufReader.Read(plain.Path), "output.weight");
+        var textOut = GgufTestFiles.ReadTensorFloats(text.Path, GgufReader.Read(text.Path), "output.weight");
+        var silenced = 0;
+        foreach (var token in text.Vocabulary.Tokens)
+        {
+            var row = textOut.AsSpan(token.Id * e, e);
+            if (token.Type is TokenType.Byte or TokenType.Control or TokenType.Unknown)
+            {
+                Assert.All(row.ToArray(), v => Assert.Equal(0f, v));
+                silenced++;
+            }
+            else
+            {
+                Assert.True(row.SequenceEqual(plainOut.AsSpan(token.Id * e, e)), $"row {token.Id} ({token.Text}) changed");
+            }
+        }
+
+        Assert.True(silenced >= 256 + 3, $"only {silenced} rows silenced");
+        Assert.False(plainOut.AsSpan(0, e).SequenceEqual(new float[e]));
+        Assert.Equal(
+            GgufTestFiles.ReadTensorFloats(plain.Path, GgufReader.Read(plain.Path), "token_embd.weight"),
+            GgufTestFiles.ReadTensorFloats(text.Path, GgufReader.Read(text.Path), "token_embd.weight"));
+    }
+
     [Theory]
     [InlineData(GgmlType.F16)]
     [InlineData(GgmlType.Q8_0)]
