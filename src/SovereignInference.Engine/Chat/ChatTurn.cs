@@ -1,6 +1,7 @@
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Chat;

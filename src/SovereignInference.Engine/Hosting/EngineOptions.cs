@@ -1,3 +1,5 @@
+
+
 namespace SovereignInference.Engine.Hosting;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Text;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Requests;
+using SovereignInference.Engine.Models;
 
 namespace SovereignInference.Engine.Hosting;
 

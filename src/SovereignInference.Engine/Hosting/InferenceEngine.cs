@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
-using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Embedding;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
@@ -12,7 +12,6 @@ using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.Engine.Scheduling;
-using SovereignInference.Engine.Streaming;
 using SovereignInference.Gguf;
 
 namespace SovereignInference.Engine.Hosting;

@@ -140,7 +140,7 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
     public override async Task WatchModels(WatchModelsRequest request, IServerStreamWriter<ModelEvent> responseStream, ServerCallContext context)
     {
         var changes = System.Threading.Channels.Channel.CreateUnbounded<ModelEvent>();
-        void OnChange(Engine.Hosting.ModelEntry entry) => changes.Writer.TryWrite(new ModelEvent
+        void OnChange(Engine.Models.ModelEntry entry) => changes.Writer.TryWrite(new ModelEvent
         {
             Model = ProtoMapping.ToProto(entry),
             Removed = engine.Manager.Find(entry.Id) is not { } current || !ReferenceEquals(current, entry),

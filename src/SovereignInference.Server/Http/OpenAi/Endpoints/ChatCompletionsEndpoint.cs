@@ -1,5 +1,5 @@
-using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Output;
 using SovereignInference.Server.Hosting;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;

@@ -1,5 +1,6 @@
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 

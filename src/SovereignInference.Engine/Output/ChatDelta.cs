@@ -1,4 +1,6 @@
-namespace SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Chat;
+
+namespace SovereignInference.Engine.Output;
 
 /// <summary>
 /// What one engine update adds to an assistant reply: answer text, thinking, and increments of tool calls (the

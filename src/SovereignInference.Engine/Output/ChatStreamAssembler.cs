@@ -1,7 +1,8 @@
 using System.Text;
+using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Requests;
 
-namespace SovereignInference.Engine.Chat;
+namespace SovereignInference.Engine.Output;
 
 /// <summary>
 /// Turns the engine updates of one assistant reply into chat deltas, for any transport: answer text, thinking and
