@@ -48,7 +48,7 @@ internal static class ChatCompletionsEndpoint
         }
     });
 
-    private static async Task StreamAsync(HttpContext context, ChoiceStreams streams, ChatChoiceState[] choices, string id, long created, CommonParameters common, string reasoningField)
+    private static async Task StreamAsync(HttpContext context, ChoiceStreams<Engine.Output.ChatDelta> streams, ChatChoiceState[] choices, string id, long created, CommonParameters common, string reasoningField)
     {
         var sse = new SseWriter(context);
         await sse.StartAsync();
