@@ -34,12 +34,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     public InferenceEngine(EngineOptions options, IModelBackend backend, ILoggerFactory loggerFactory, WorkerLaunch? workerLaunch = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("invalid engine options: " + string.Join("; ", problems), nameof(options));
-        }
-
+        options.ThrowIfInvalid();
         var logger = loggerFactory.CreateLogger<InferenceEngine>();
         Manager = new ModelManager(options, backend, loggerFactory, workerLaunch);
         Manager.Catalog();
@@ -85,7 +80,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     public int InFlight => _gate.InFlight;
 
     /// <summary>Sequences active across all models.</summary>
-    public int ActiveSequences => Models.Sum(m => m.Instance?.ActiveSequences ?? 0);
+    public int ActiveSequences => _lookup.ActiveSequences;
 
     /// <summary>Keep the generated text for <see cref="GenerationRecord.CompletionText"/> (audit with text).</summary>
     public bool CaptureCompletionText { get => _observer.CaptureCompletionText; set => _observer.CaptureCompletionText = value; }

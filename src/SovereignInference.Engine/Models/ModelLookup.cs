@@ -8,6 +8,9 @@ namespace SovereignInference.Engine.Models;
 /// </summary>
 internal sealed class ModelLookup(ModelManager manager)
 {
+    /// <summary>Sequences active across all models.</summary>
+    public int ActiveSequences => manager.Models.Sum(m => m.Instance?.ActiveSequences ?? 0);
+
     /// <summary>Finds a loaded model, or throws ModelNotFound / ModelNotReady (see <see cref="GetModelAsync"/> to load on demand).</summary>
     public ModelEntry GetReadyModel(string id)
     {

@@ -10,7 +10,7 @@ using ChatDelta = SovereignInference.Server.Http.OpenAi.Contracts.ChatDelta;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
-/// <summary>POST /v1/chat/completions: body → chat prompt → n engine requests → chat.completion or SSE chunks.</summary>
+/// <summary>POST /v1/chat/completions: body → n engine chat calls (InferenceEngine.ChatAsync) → chat.completion or SSE chunks.</summary>
 internal static class ChatCompletionsEndpoint
 {
     public static Task HandleAsync(HttpContext context, InferenceEngine engine, ServerOptions options) => OpenAiCall.RunAsync(context, async () =>
