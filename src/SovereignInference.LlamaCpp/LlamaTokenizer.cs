@@ -2,7 +2,7 @@ using System.Text;
 using LLama;
 using LLama.Native;
 using SovereignInference.Engine.Abstractions;
-using SovereignInference.Engine.Requests;
+using SovereignInference.Engine.Admission;
 
 namespace SovereignInference.LlamaCpp;
 

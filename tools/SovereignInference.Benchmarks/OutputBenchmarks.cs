@@ -1,7 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using SovereignInference.Engine.Output;
-using SovereignInference.Engine.Streaming;
 
 namespace SovereignInference.Benchmarks;
 

@@ -1,7 +1,7 @@
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Hosting;
-using SovereignInference.Engine.Requests;
+using SovereignInference.Engine.Models;
 
 namespace SovereignInference.Engine.Chat;
 

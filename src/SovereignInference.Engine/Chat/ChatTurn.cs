@@ -1,14 +1,17 @@
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Chat;
 
 /// <summary>
 /// A conversation prepared for one assistant reply: the rendered prompt as token ids, and what it takes to read
-/// the reply back (tool-call detection). The HTTP and gRPC chat adapters both go chat request → <see cref="Prepare"/>
-/// → <see cref="ToRequest"/> → <see cref="InferenceEngine.GenerateAsync"/> → <see cref="NewAssembler"/>.
+/// the reply back (tool-call detection). <see cref="InferenceEngine.ChatAsync"/> goes <see cref="Prepare"/> →
+/// <see cref="ToRequest"/> → <see cref="InferenceEngine.GenerateAsync"/> → <see cref="NewAssembler"/>; the transports
+/// call it, and use <see cref="Prepare"/> alone only to show a rendered prompt (apply-template, token counts).
 /// </summary>
 public sealed class ChatTurn
 {
@@ -109,7 +112,7 @@ public sealed class ChatTurn
     }
 
     /// <summary>A fresh reader for one reply to this turn (one per choice when several are sampled).</summary>
-    public ChatStreamAssembler NewAssembler() => new(_argsFormat, _prefill, stripLeadingSpace: _sentencePiece);
+    public ChatStreamAssembler NewAssembler() => new(_argsFormat, _prefill, stripLeadingSpace: _sentencePiece, promptTokens: PromptTokens.Count);
 
     /// <summary>The "auto" grammar: free text, or calls as "required" makes them once the model writes [TOOL_CALLS].</summary>
     private static GrammarSpec? LazyToolGrammar(MistralTemplateVersion format, IReadOnlyList<ToolDefinition> tools, Dictionary<int, string>? controlText)

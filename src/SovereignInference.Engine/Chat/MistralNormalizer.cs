@@ -1,5 +1,6 @@
+using SovereignInference.Engine.Admission;
+
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Chat;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Engine.Grammar;
 

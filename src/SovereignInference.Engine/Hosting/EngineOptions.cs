@@ -1,3 +1,5 @@
+
+
 namespace SovereignInference.Engine.Hosting;
 
 /// <summary>
@@ -120,6 +122,16 @@ public sealed class EngineOptions
     }
 
     public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0", "f32"];
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming every problem <see cref="Validate"/> finds.</summary>
+    public void ThrowIfInvalid()
+    {
+        var problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid engine options: " + string.Join("; ", problems), "options");
+        }
+    }
 
     /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Engine.Scheduling;
 
 namespace SovereignInference.Engine.Observability;

@@ -1,6 +1,6 @@
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 
 namespace SovereignInference.Engine.Requests;
 

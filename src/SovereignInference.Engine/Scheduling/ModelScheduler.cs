@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Observability;
 using SovereignInference.Engine.Requests;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Health.V1;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace SovereignInference.Server.Grpc;

@@ -10,8 +10,8 @@ using SovereignInference.Server.Security;
 namespace SovereignInference.Server.Grpc;
 
 /// <summary>
-/// sovereign.inference.v1.Inference: a thin adapter over <see cref="InferenceEngine.GenerateAsync"/> (Chat through the
-/// engine's <see cref="ChatTurn"/> and <see cref="ChatStreamAssembler"/>, as the HTTP chat endpoint) and
+/// sovereign.inference.v1.Inference: a thin adapter over <see cref="InferenceEngine.GenerateAsync"/>,
+/// <see cref="InferenceEngine.ChatAsync"/> (the same call as the HTTP chat endpoints) and
 /// <see cref="InferenceEngine.EmbedAsync(EmbeddingRequest, CancellationToken)"/>.
 /// Engine failures surface as <see cref="EngineException"/> and become statuses in <see cref="EngineErrorInterceptor"/>.
 /// </summary>
@@ -38,21 +38,24 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         var tools = request.Tools.Select(ProtoMapping.ToEngine).ToList();
         var grammar = ProtoMapping.ToGrammar(request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null);
         var (toolChoice, function) = ProtoMapping.ToToolChoice(request.ToolChoice, request.ToolChoiceFunction, tools);
-        var effort = request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null;
-        var turn = ChatTurn.Prepare(await engine.GetModelAsync(request.Model, context.CancellationToken), messages, tools, toolChoice, function, effort);
-        var generation = turn.ToRequest(ProtoMapping.WithSampling(request.Sampling) with
+        var chat = new ChatGenerationRequest
         {
-            Model = request.Model,
-            User = UserOf(context, request.User),
-            Grammar = grammar,
-        });
-
-        var reply = turn.NewAssembler();
+            Generation = ProtoMapping.WithSampling(request.Sampling) with
+            {
+                Model = request.Model,
+                User = UserOf(context, request.User),
+                Grammar = grammar,
+            },
+            Messages = messages,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            ForcedFunction = function,
+            ReasoningEffort = request.ReasoningEffort.Length > 0 ? request.ReasoningEffort : null,
+        };
         var logprobs = request.Sampling?.HasLogprobs == true;
-        await foreach (var update in engine.GenerateAsync(generation, context.CancellationToken))
+        await foreach (var delta in engine.ChatAsync(chat, context.CancellationToken))
         {
-            var delta = reply.Apply(update);
-            await responseStream.WriteAsync(ProtoMapping.ToChatResponse(update, delta, reply, logprobs), context.CancellationToken);
+            await responseStream.WriteAsync(ProtoMapping.ToChatResponse(delta, logprobs), context.CancellationToken);
         }
     }
 
@@ -140,7 +143,7 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
     public override async Task WatchModels(WatchModelsRequest request, IServerStreamWriter<ModelEvent> responseStream, ServerCallContext context)
     {
         var changes = System.Threading.Channels.Channel.CreateUnbounded<ModelEvent>();
-        void OnChange(Engine.Hosting.ModelEntry entry) => changes.Writer.TryWrite(new ModelEvent
+        void OnChange(Engine.Models.ModelEntry entry) => changes.Writer.TryWrite(new ModelEvent
         {
             Model = ProtoMapping.ToProto(entry),
             Removed = engine.Manager.Find(entry.Id) is not { } current || !ReferenceEquals(current, entry),

@@ -3,7 +3,8 @@ using Google.Protobuf.WellKnownTypes;
 using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using Proto = SovereignInference.Contracts.V1;
@@ -156,12 +157,16 @@ internal static class ProtoMapping
 
     public static Proto.GenerateResponse ToGenerateResponse(GenerationUpdate update, bool logprobs)
     {
-        var response = new Proto.GenerateResponse { Text = update.Text, Final = ToFinal(update) };
-        AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
+        var response = new Proto.GenerateResponse
+        {
+            Text = update.Text,
+            Final = update.Finish is { } finish ? ToFinal(finish, update.MatchedStop, update.Usage, update.Timings) : null,
+        };
+        AddTokens(update.Tokens, logprobs, response.TokenIds, response.Logprobs);
         return response;
     }
 
-    public static Proto.ChatResponse ToChatResponse(GenerationUpdate update, ChatDelta delta, ChatStreamAssembler reply, bool logprobs)
+    public static Proto.ChatResponse ToChatResponse(ChatDelta delta, bool logprobs)
     {
         var response = new Proto.ChatResponse { Text = delta.Content, Reasoning = delta.Reasoning };
         foreach (var d in delta.ToolCalls)
@@ -169,16 +174,17 @@ internal static class ProtoMapping
             response.ToolCallDeltas.Add(new Proto.ToolCallDelta { Index = d.Index, Id = d.Id ?? "", Name = d.Name ?? "", ArgumentsFragment = d.Arguments });
         }
 
-        AddTokens(update, logprobs, response.TokenIds, response.Logprobs);
-        if (ToFinal(update) is { } final)
+        AddTokens(delta.Tokens, logprobs, response.TokenIds, response.Logprobs);
+        if (delta.End is { } end)
         {
-            if (reply.FinishReason == ChatFinish.ToolCalls)
+            var final = ToFinal(end.Finish, end.MatchedStop, end.Usage, end.Timings);
+            if (end.Reason == ChatFinish.ToolCalls)
             {
                 final.FinishReason = Proto.FinishReason.ToolCalls;
             }
 
             response.Final = final;
-            response.ToolCalls.AddRange(reply.HasToolCalls ? reply.Calls.Select(c => new Proto.ToolCall { Id = c.Id, Name = c.Name, ArgumentsJson = c.Arguments }) : []);
+            response.ToolCalls.AddRange(end.ToolCalls.Select(c => new Proto.ToolCall { Id = c.Id, Name = c.Name, ArgumentsJson = c.Arguments }));
         }
 
         return response;
@@ -219,9 +225,9 @@ internal static class ProtoMapping
         return model;
     }
 
-    private static void AddTokens(GenerationUpdate update, bool logprobs, RepeatedField<int> ids, RepeatedField<Proto.TokenLogprob> probabilities)
+    private static void AddTokens(IReadOnlyList<GeneratedToken> tokens, bool logprobs, RepeatedField<int> ids, RepeatedField<Proto.TokenLogprob> probabilities)
     {
-        foreach (var token in update.Tokens)
+        foreach (var token in tokens)
         {
             ids.Add(token.Token);
             if (logprobs)
@@ -237,13 +243,8 @@ internal static class ProtoMapping
         }
     }
 
-    private static Proto.GenerationFinal? ToFinal(GenerationUpdate update)
+    private static Proto.GenerationFinal ToFinal(FinishReason finish, string? matchedStop, UsageInfo? usage, GenerationTimings? timings)
     {
-        if (update.Finish is not { } finish)
-        {
-            return null;
-        }
-
         var final = new Proto.GenerationFinal
         {
             FinishReason = finish switch
@@ -252,9 +253,9 @@ internal static class ProtoMapping
                 FinishReason.Length => Proto.FinishReason.Length,
                 _ => Proto.FinishReason.Unspecified,
             },
-            MatchedStop = update.MatchedStop ?? "",
+            MatchedStop = matchedStop ?? "",
         };
-        if (update.Usage is { } usage)
+        if (usage is not null)
         {
             final.Usage = new Proto.Usage
             {
@@ -265,7 +266,7 @@ internal static class ProtoMapping
             };
         }
 
-        if (update.Timings is { } timings)
+        if (timings is not null)
         {
             final.Timings = new Proto.Timings
             {

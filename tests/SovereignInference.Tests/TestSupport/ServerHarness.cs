@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Gguf;
 using SovereignInference.Server.Grpc;
 using SovereignInference.Server.Hosting;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Endpoints;
 using SovereignInference.Server.Http.OpenAi.Validation;

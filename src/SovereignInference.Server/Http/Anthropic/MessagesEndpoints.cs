@@ -32,7 +32,7 @@ internal static class MessagesEndpoints
         }
 
         await using var call = await ChatCall.StartAsync(context, engine, request.Chat);
-        var (common, choice, streams, turn) = (call.Common, call.Choices[0], call.Streams, call.Turn);
+        var (common, choice, streams) = (call.Common, call.Choices[0], call.Streams);
 
         SseWriter? sse = null;
         if (common.Stream)
@@ -42,8 +42,7 @@ internal static class MessagesEndpoints
         }
 
         var output = new MessagesOutput(UsageTotals.NewId("msg_"), common.Model, sse);
-        await output.StartAsync(turn.PromptTokens.Count);
-        string? matchedStop = null;
+        await output.StartAsync(call.PromptTokens);
         await foreach (var update in streams.ReadAllAsync(context.RequestAborted))
         {
             if (update.Error is not null)
@@ -51,11 +50,10 @@ internal static class MessagesEndpoints
                 throw update.Error;
             }
 
-            matchedStop ??= update.Update!.MatchedStop;
             await output.StepAsync(choice.Apply(update.Update!));
         }
 
-        var message = await output.FinishAsync(choice, matchedStop);
+        var message = await output.FinishAsync(choice, choice.MatchedStop);
         if (sse is null)
         {
             await Results.Text(message.ToJsonString(), "application/json").ExecuteAsync(context);

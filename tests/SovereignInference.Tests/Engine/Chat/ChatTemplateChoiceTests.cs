@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Gguf;
 using SovereignInference.Server.Cli;

@@ -1,5 +1,6 @@
 using System.Text;
 using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Tests.Engine.Chat;

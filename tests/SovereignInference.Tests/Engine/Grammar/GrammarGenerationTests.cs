@@ -1,7 +1,6 @@
 using System.Text.Json;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Grammar;
-using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Engine.Sampling;
 using SovereignInference.Gguf;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Models;
 using SovereignInference.Tests.TestSupport;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SovereignInference.Engine.Abstractions;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Tests.TestSupport;
 
 namespace SovereignInference.Tests.Server.Http;

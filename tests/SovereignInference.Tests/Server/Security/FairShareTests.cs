@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using SovereignInference.Engine.Admission;
 using SovereignInference.Engine.Requests;
-using SovereignInference.Engine.Scheduling;
 using SovereignInference.Tests.TestSupport;
 using static SovereignInference.Tests.TestSupport.OperationsTestSupport;
 

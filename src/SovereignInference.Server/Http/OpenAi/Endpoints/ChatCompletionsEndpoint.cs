@@ -1,5 +1,5 @@
-using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Output;
 using SovereignInference.Server.Hosting;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Generation;
@@ -10,7 +10,7 @@ using ChatDelta = SovereignInference.Server.Http.OpenAi.Contracts.ChatDelta;
 
 namespace SovereignInference.Server.Http.OpenAi.Endpoints;
 
-/// <summary>POST /v1/chat/completions: body → chat prompt → n engine requests → chat.completion or SSE chunks.</summary>
+/// <summary>POST /v1/chat/completions: body → n engine chat calls (InferenceEngine.ChatAsync) → chat.completion or SSE chunks.</summary>
 internal static class ChatCompletionsEndpoint
 {
     public static Task HandleAsync(HttpContext context, InferenceEngine engine, ServerOptions options) => OpenAiCall.RunAsync(context, async () =>
@@ -48,7 +48,7 @@ internal static class ChatCompletionsEndpoint
         }
     });
 
-    private static async Task StreamAsync(HttpContext context, ChoiceStreams streams, ChatChoiceState[] choices, string id, long created, CommonParameters common, string reasoningField)
+    private static async Task StreamAsync(HttpContext context, ChoiceStreams<Engine.Output.ChatDelta> streams, ChatChoiceState[] choices, string id, long created, CommonParameters common, string reasoningField)
     {
         var sse = new SseWriter(context);
         await sse.StartAsync();

@@ -27,7 +27,7 @@ internal static class CompletionsEndpoint
             .ToList();
         var choices = Enumerable.Range(0, requests.Count).Select(i => new CompletionChoiceState(i, tokenizer, common.Sampling.Logprobs)).ToArray();
 
-        await using var streams = await ChoiceStreams.StartAsync(engine, requests, context.RequestAborted);
+        await using var streams = await ChoiceStreams<GenerationUpdate>.StartAsync(requests.Count, (i, ct) => engine.GenerateAsync(requests[i], ct), context.RequestAborted);
         var id = UsageTotals.NewId("cmpl-");
         var created = UsageTotals.Now();
         if (!common.Stream)

@@ -1,5 +1,6 @@
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Errors;
 using SovereignInference.Server.Observability;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Server.Http.OpenAi.Contracts;
 using SovereignInference.Server.Http.OpenAi.Validation;
 using static SovereignInference.Server.Http.OpenAi.Validation.JsonFields;

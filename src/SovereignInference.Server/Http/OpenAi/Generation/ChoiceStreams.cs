@@ -1,28 +1,28 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Hosting;
-using SovereignInference.Engine.Requests;
 
 namespace SovereignInference.Server.Http.OpenAi.Generation;
 
 /// <summary>One update of one choice, or the failure that ended it.</summary>
-internal readonly record struct ChoiceUpdate(int Index, GenerationUpdate? Update, Exception? Error);
+internal readonly record struct ChoiceUpdate<T>(int Index, T? Update, Exception? Error)
+    where T : class;
 
 /// <summary>
-/// Runs the engine requests of one API call (n choices, or several prompts) side by side and merges their
-/// updates. <see cref="StartAsync"/> returns only after every request has been admitted and has produced its
+/// Runs the engine calls of one API call (n choices, or several prompts) side by side and merges their
+/// updates (<see cref="Engine.Requests.GenerationUpdate"/>s or chat deltas). <see cref="StartAsync"/> returns only after every request has been admitted and has produced its
 /// first update, so validation and admission errors surface before any response byte is written.
 /// Disposing cancels whatever still runs.
 /// </summary>
-internal sealed class ChoiceStreams : IAsyncDisposable
+internal sealed class ChoiceStreams<T> : IAsyncDisposable
+    where T : class
 {
     private readonly CancellationTokenSource _cts;
-    private readonly IAsyncEnumerator<GenerationUpdate>[] _enumerators;
-    private readonly Channel<ChoiceUpdate> _channel = Channel.CreateUnbounded<ChoiceUpdate>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IAsyncEnumerator<T>[] _enumerators;
+    private readonly Channel<ChoiceUpdate<T>> _channel = Channel.CreateUnbounded<ChoiceUpdate<T>>(new UnboundedChannelOptions { SingleReader = true });
     private Task[] _pumps = [];
 
-    private ChoiceStreams(CancellationTokenSource cts, IAsyncEnumerator<GenerationUpdate>[] enumerators)
+    private ChoiceStreams(CancellationTokenSource cts, IAsyncEnumerator<T>[] enumerators)
     {
         _cts = cts;
         _enumerators = enumerators;
@@ -30,11 +30,16 @@ internal sealed class ChoiceStreams : IAsyncDisposable
 
     public int Count => _enumerators.Length;
 
-    public static async Task<ChoiceStreams> StartAsync(InferenceEngine engine, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
+    /// <summary>The first update of each call, once <see cref="StartAsync"/> returned.</summary>
+    public IReadOnlyList<T?> Firsts { get; private set; } = [];
+
+    /// <param name="count">How many calls.</param>
+    /// <param name="call">Starts call i (an engine call such as GenerateAsync or ChatAsync) with the streams' token.</param>
+    public static async Task<ChoiceStreams<T>> StartAsync(int count, Func<int, CancellationToken, IAsyncEnumerable<T>> call, CancellationToken cancellationToken)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var enumerators = requests.Select(r => engine.GenerateAsync(r, cts.Token).GetAsyncEnumerator(cts.Token)).ToArray();
-        var streams = new ChoiceStreams(cts, enumerators);
+        var enumerators = Enumerable.Range(0, count).Select(i => call(i, cts.Token).GetAsyncEnumerator(cts.Token)).ToArray();
+        var streams = new ChoiceStreams<T>(cts, enumerators);
         var firsts = enumerators.Select(e => e.MoveNextAsync().AsTask()).ToList();
         Exception? failure = null;
         var pending = new List<Task<bool>>(firsts);
@@ -60,13 +65,14 @@ internal sealed class ChoiceStreams : IAsyncDisposable
             throw failure;
         }
 
+        streams.Firsts = [.. enumerators.Select((e, i) => firsts[i].Result ? e.Current : null)];
         streams._pumps = [.. enumerators.Select((e, i) => streams.PumpAsync(i, e, firsts[i].Result))];
         _ = Task.WhenAll(streams._pumps).ContinueWith(_ => streams._channel.Writer.TryComplete(), TaskScheduler.Default);
         return streams;
     }
 
     /// <summary>Every update of every choice, in arrival order; a failed choice ends with an update carrying its error.</summary>
-    public async IAsyncEnumerable<ChoiceUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ChoiceUpdate<T>> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var update in _channel.Reader.ReadAllAsync(cancellationToken))
         {
@@ -103,7 +109,7 @@ internal sealed class ChoiceStreams : IAsyncDisposable
         _cts.Dispose();
     }
 
-    private async Task PumpAsync(int index, IAsyncEnumerator<GenerationUpdate> enumerator, bool hasFirst)
+    private async Task PumpAsync(int index, IAsyncEnumerator<T> enumerator, bool hasFirst)
     {
         await Task.Yield();
         try
@@ -111,7 +117,7 @@ internal sealed class ChoiceStreams : IAsyncDisposable
             var has = hasFirst;
             while (has)
             {
-                await _channel.Writer.WriteAsync(new ChoiceUpdate(index, enumerator.Current, null));
+                await _channel.Writer.WriteAsync(new ChoiceUpdate<T>(index, enumerator.Current, null));
                 has = await enumerator.MoveNextAsync();
             }
         }
@@ -123,7 +129,7 @@ internal sealed class ChoiceStreams : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _channel.Writer.TryWrite(new ChoiceUpdate(index, null, ex));
+            _channel.Writer.TryWrite(new ChoiceUpdate<T>(index, null, ex));
         }
         finally
         {

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using SovereignInference.Engine.Chat;
+using SovereignInference.Engine.Output;
 using SovereignInference.Engine.Requests;
 using SovereignInference.Server.Http.OpenAi.Generation;
 using SovereignInference.Server.Http.OpenAi.Streaming;

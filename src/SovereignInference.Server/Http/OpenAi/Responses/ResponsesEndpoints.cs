@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Server.Http.OpenAi.Endpoints;

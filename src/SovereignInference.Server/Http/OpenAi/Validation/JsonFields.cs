@@ -90,7 +90,7 @@ internal static class JsonFields
 
     /// <summary>
     /// A JSON array of token ids (each an integer 0..int.MaxValue, errors naming "path[i]"). Whether each id is inside
-    /// the model's vocabulary is the engine's check (<see cref="Engine.Requests.InputChecks"/>), made once it knows the model.
+    /// the model's vocabulary is the engine's check (<see cref="Engine.Admission.InputChecks"/>), made once it knows the model.
     /// </summary>
     public static List<int> TokenIds(JsonElement array, string path)
     {

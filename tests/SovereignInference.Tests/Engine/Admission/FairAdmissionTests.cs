@@ -1,7 +1,8 @@
-using SovereignInference.Engine.Scheduling;
+using SovereignInference.Engine.Admission;
+
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Engine.Scheduling;
+namespace SovereignInference.Tests.Engine.Admission;
 
 /// <summary>
 /// Who gets a free slot next: the scheduler admits from <see cref="FairAdmissionQueue{T}"/>, which interleaves users

@@ -1,4 +1,4 @@
-namespace SovereignInference.Engine.Hosting;
+namespace SovereignInference.Engine.Models;
 
 /// <summary>Lifecycle of a catalogued model (see docs/operations.md, "Model lifecycle").</summary>
 public enum ModelState

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SovereignInference.Engine.Hosting;
+namespace SovereignInference.Engine.Models;
 
 /// <summary>
 /// What a model will occupy: weights plus KV cache for every slot (and for the embedding context, when the model

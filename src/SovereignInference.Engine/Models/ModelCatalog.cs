@@ -1,6 +1,8 @@
+using SovereignInference.Engine.Hosting;
+
 using SovereignInference.Gguf;
 
-namespace SovereignInference.Engine.Hosting;
+namespace SovereignInference.Engine.Models;
 
 /// <summary>Turns options into the list of models to load: every *.gguf of the directory plus explicit paths.</summary>
 public static class ModelCatalog

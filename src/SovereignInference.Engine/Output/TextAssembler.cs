@@ -1,6 +1,5 @@
-using SovereignInference.Engine.Output;
 
-namespace SovereignInference.Engine.Streaming;
+namespace SovereignInference.Engine.Output;
 
 /// <summary>
 /// Per-request output stage after the scheduler: token bytes → whole UTF-8 characters → stop-string

@@ -1,7 +1,7 @@
 using System.Text;
-using SovereignInference.Engine.Streaming;
+using SovereignInference.Engine.Output;
 
-namespace SovereignInference.Tests.Engine.Streaming;
+namespace SovereignInference.Tests.Engine.Output;
 
 /// <summary>The per-request output stage: token bytes in, text that is safe to send out (whole characters, no stop string).</summary>
 public sealed class TextAssemblerTests

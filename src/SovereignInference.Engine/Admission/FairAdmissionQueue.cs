@@ -1,4 +1,4 @@
-namespace SovereignInference.Engine.Scheduling;
+namespace SovereignInference.Engine.Admission;
 
 /// <summary>
 /// The admission queue of one model: requests wait here for a slot. Admission interleaves the users

@@ -1,7 +1,8 @@
 using System.Text;
+using SovereignInference.Engine.Chat;
 using SovereignInference.Engine.Requests;
 
-namespace SovereignInference.Engine.Chat;
+namespace SovereignInference.Engine.Output;
 
 /// <summary>
 /// Turns the engine updates of one assistant reply into chat deltas, for any transport: answer text, thinking and
@@ -14,6 +15,7 @@ public sealed class ChatStreamAssembler
     private readonly MistralReplyParser _parser;
     private readonly string _prefill;
     private readonly bool _stripLeadingSpace;
+    private readonly int _promptTokens;
     private readonly StringBuilder _content = new();
     private readonly StringBuilder _reasoning = new();
     private bool _started;
@@ -28,12 +30,14 @@ public sealed class ChatStreamAssembler
     /// with "▁", and the reply's first piece carries the dummy-prefix space that mistral-common's and Hugging
     /// Face's decoders drop.
     /// </param>
-    public ChatStreamAssembler(bool argsFormat = false, string prefill = "", bool stripLeadingSpace = false)
+    /// <param name="promptTokens">The prompt's length in tokens, passed on with every delta.</param>
+    public ChatStreamAssembler(bool argsFormat = false, string prefill = "", bool stripLeadingSpace = false, int promptTokens = 0)
     {
         ArgumentNullException.ThrowIfNull(prefill);
         _parser = new MistralReplyParser(argsFormat);
         _prefill = prefill;
         _stripLeadingSpace = stripLeadingSpace;
+        _promptTokens = promptTokens;
     }
 
     /// <summary>The reply's answer text so far.</summary>
@@ -62,7 +66,7 @@ public sealed class ChatStreamAssembler
         _ => ChatFinish.Stop,
     };
 
-    /// <summary>Feeds one engine update; returns what it adds to the reply.</summary>
+    /// <summary>Feeds one engine update; returns what it adds to the reply (with <see cref="ChatDelta.End"/> once the update is the final one).</summary>
     public ChatDelta Apply(GenerationUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
@@ -96,7 +100,23 @@ public sealed class ChatStreamAssembler
             }
         }
 
-        return new ChatDelta(content.ToString(), tools, reasoning.ToString());
+        return new ChatDelta(content.ToString(), tools, reasoning.ToString())
+        {
+            Tokens = update.Tokens,
+            PromptTokens = _promptTokens,
+            End = update.Finish is { } end ? new ChatEnd
+            {
+                Reason = FinishReason,
+                Finish = end,
+                MatchedStop = update.MatchedStop,
+                Usage = Usage,
+                Timings = update.Timings,
+                Content = Content,
+                Reasoning = Reasoning,
+                HasToolCalls = HasToolCalls,
+                ToolCalls = HasToolCalls ? Calls : [],
+            } : null,
+        };
 
         void Take((string Content, string Reasoning, IReadOnlyList<ToolCallDelta> Tools) part)
         {

@@ -1,8 +1,10 @@
+using SovereignInference.Engine.Admission;
+
 using SovereignInference.Engine.Errors;
-using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Engine.Requests;
 
-namespace SovereignInference.Tests.Engine.Requests;
+namespace SovereignInference.Tests.Engine.Admission;
 
 /// <summary>The one copy of the NUL, vocabulary-range and ready-tokenizer checks every caller uses.</summary>
 public sealed class InputChecksTests

@@ -1,10 +1,11 @@
 using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
+using SovereignInference.Engine.Models;
 using SovereignInference.Gguf;
 using SovereignInference.Tests.Gguf;
 using SovereignInference.Tests.TestSupport;
 
-namespace SovereignInference.Tests.Engine.Hosting;
+namespace SovereignInference.Tests.Engine.Models;
 
 /// <summary>Bad files and impossible plans are skipped with a named reason; the good models serve.</summary>
 public sealed class ModelLoadingTests : IDisposable

@@ -1,4 +1,4 @@
-namespace SovereignInference.Engine.Chat;
+namespace SovereignInference.Engine.Output;
 
 /// <summary>Why an assistant reply ended, as chat APIs report it.</summary>
 public enum ChatFinish

@@ -1,10 +1,9 @@
 using SovereignInference.Engine.Abstractions;
 using SovereignInference.Engine.Embedding;
-using SovereignInference.Engine.Models;
 using SovereignInference.Engine.Scheduling;
 using SovereignInference.Gguf;
 
-namespace SovereignInference.Engine.Hosting;
+namespace SovereignInference.Engine.Models;
 
 /// <summary>
 /// A catalogued model: where it comes from, its header facts and memory estimate (known without loading), its

@@ -1,6 +1,6 @@
 using SovereignInference.Engine.Errors;
 
-namespace SovereignInference.Engine.Requests;
+namespace SovereignInference.Engine.Admission;
 
 /// <summary>
 /// The checks a client's text and token ids pass before native code sees them, written once for every caller
