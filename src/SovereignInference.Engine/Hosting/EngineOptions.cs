@@ -27,7 +27,7 @@ public sealed class EngineOptions
     public int BatchSize { get; set; } = 512;
 
     /// <summary>Prompt tokens fed per step across all sequences (chunked prefill budget).</summary>
-    public int PrefillChunk { get; set; } = 256;
+    public int PrefillChunk { get; set; } = 512;
 
     /// <summary>While sequences generate, a step with prompt chunks may take at most this many times a decode-only step (0 = fixed chunks).</summary>
     public double MaxStepFactor { get; set; } = 2;

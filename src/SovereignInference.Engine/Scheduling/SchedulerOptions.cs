@@ -7,7 +7,7 @@ public sealed record SchedulerOptions
     public int QueueCapacity { get; init; } = 64;
 
     /// <summary>Most prompt tokens fed per step across all prefilling sequences (chunked prefill).</summary>
-    public int PrefillChunkTokens { get; init; } = 256;
+    public int PrefillChunkTokens { get; init; } = 512;
 
     /// <summary>
     /// With sequences generating, prompt chunks are sized so one step takes at most this many times a decode-only
