@@ -43,6 +43,8 @@ public sealed partial class ModelManager : IDisposable
         _launch = launch;
         var free = FreeMemory.Of(backend);
         MemoryDevices = MemoryBudget.Resolve(options.MemoryBudget, free.Ram, free.Gpus);
+        var budgets = string.Join("; ", MemoryDevices.Select(d => $"{d.Id} ({d.Name}) {MemoryPlan.Format(d.Budget)} of {MemoryPlan.Format(d.FreeAtStart)} free at start"));
+        LogBudgets(_logger, budgets);
         DefaultKeepAlive = KeepAlive.Parse(options.KeepAlive, "keep-alive");
     }
 
@@ -404,6 +406,7 @@ public sealed partial class ModelManager : IDisposable
         while (true)
         {
             ModelEntry? victim;
+            string devices;
             lock (_budgetLock)
             {
                 var lacking = plan.DeviceShares.Where(d => _reserved.GetValueOrDefault(d.Device) + d.Bytes > BudgetOf(d.Device)).ToList();
@@ -424,17 +427,21 @@ public sealed partial class ModelManager : IDisposable
                     .FirstOrDefault();
                 if (victim is null)
                 {
-                    throw new EngineException(
+                    var refusal = new EngineException(
                         EngineErrorCode.ModelNotReady,
                         $"The model '{entry.Id}' {string.Join("; and ", lacking.Select(d => Shortage(entry, d)))}",
                         "model",
                         TimeSpan.FromSeconds(5));
+                    LogLoadRefused(_logger, entry.Id, refusal.Message);
+                    throw refusal;
                 }
+
+                devices = string.Join(", ", lacking.Where(d => victim.Plan!.BytesOn(d.Device) > 0).Select(d => d.Device));
             }
 
             if (Unload(victim, evicted: true, onlyIfExpired: false))
             {
-                LogEvicted(_logger, victim.Id, entry.Id);
+                LogEvicted(_logger, victim.Id, entry.Id, devices);
             }
         }
     }
@@ -685,8 +692,14 @@ public sealed partial class ModelManager : IDisposable
     [LoggerMessage(EventId = EngineEventIds.ModelUnloaded, Level = LogLevel.Information, Message = "Model {Model} unloaded ({Why})")]
     private static partial void LogUnloaded(ILogger logger, string model, string why);
 
-    [LoggerMessage(EventId = EngineEventIds.ModelEvicted, Level = LogLevel.Information, Message = "Model {Model} evicted to make room for {Needed}")]
-    private static partial void LogEvicted(ILogger logger, string model, string needed);
+    [LoggerMessage(EventId = EngineEventIds.ModelEvicted, Level = LogLevel.Information, Message = "Model {Model} evicted to make room for {Needed} on {Devices}")]
+    private static partial void LogEvicted(ILogger logger, string model, string needed, string devices);
+
+    [LoggerMessage(EventId = EngineEventIds.MemoryBudgets, Level = LogLevel.Information, Message = "Memory budgets: {Budgets}")]
+    private static partial void LogBudgets(ILogger logger, string budgets);
+
+    [LoggerMessage(EventId = EngineEventIds.LoadRefused, Level = LogLevel.Information, Message = "Model {Model} not loaded: {Reason}")]
+    private static partial void LogLoadRefused(ILogger logger, string model, string reason);
 
     [LoggerMessage(EventId = EngineEventIds.CatalogChanged, Level = LogLevel.Information, Message = "Model {Model} {Change}: {Path}")]
     private static partial void LogCatalog(ILogger logger, string model, string change, string path);
