@@ -258,29 +258,54 @@ public sealed class LlamaBackend : IModelBackend
         }
     }
 
-    /// <summary>Free/total memory summed over GPU devices, through ggml's device API (false when there is none).</summary>
+    /// <summary>Free/total memory summed over the GPUs llama.cpp uses (false when there is none).</summary>
     private static bool TryGetGpuMemory(out long free, out long total)
     {
-        free = total = 0;
+        var gpus = EnumerateGpus();
+        free = gpus.Sum(g => g.FreeBytes);
+        total = gpus.Sum(g => g.TotalBytes);
+        return total > 0;
+    }
+
+    public IReadOnlyList<GpuDevice> GpuDevices() => EnumerateGpus();
+
+    /// <summary>
+    /// The GPUs llama.cpp offloads to when no device list is given: every discrete GPU, or the first integrated GPU
+    /// when there is no discrete one; free and total memory through ggml's device API (none when it is unavailable).
+    /// </summary>
+    private static List<GpuDevice> EnumerateGpus()
+    {
+        var discrete = new List<GpuDevice>();
+        GpuDevice? integrated = null;
         try
         {
             var devices = (int)NativeApi.ggml_backend_dev_count();
             for (var i = 0; i < devices; i++)
             {
                 var device = NativeApi.ggml_backend_dev_get((nuint)i);
-                if (GgmlDevices.ggml_backend_dev_type(device) is GgmlDevices.TypeGpu or GgmlDevices.TypeIntegratedGpu)
+                var type = GgmlDevices.ggml_backend_dev_type(device);
+                if (type is not (GgmlDevices.TypeGpu or GgmlDevices.TypeIntegratedGpu))
                 {
-                    GgmlDevices.ggml_backend_dev_memory(device, out var f, out var t);
-                    free += (long)f;
-                    total += (long)t;
+                    continue;
+                }
+
+                GgmlDevices.ggml_backend_dev_memory(device, out var f, out var t);
+                var name = Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?";
+                if (type == GgmlDevices.TypeGpu)
+                {
+                    discrete.Add(new GpuDevice(discrete.Count, name, (long)f, (long)t));
+                }
+                else
+                {
+                    integrated ??= new GpuDevice(0, name, (long)f, (long)t);
                 }
             }
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
-            return false;
+            return [];
         }
 
-        return total > 0;
+        return discrete.Count > 0 ? discrete : integrated is { TotalBytes: > 0 } only ? [only] : [];
     }
 }

@@ -9,6 +9,12 @@ public interface IModelBackend
     /// <summary>Bytes free on the device that will hold weights and KV cache (GPU memory, or RAM for CPU).</summary>
     long AvailableMemoryBytes(bool offloadToGpu);
 
+    /// <summary>
+    /// The GPUs llama.cpp offloads layers to, in its order (gpu0, gpu1, …), each with its memory free now; empty on a
+    /// CPU-only machine or build. The memory budget and plan keep one account per device from this list.
+    /// </summary>
+    IReadOnlyList<GpuDevice> GpuDevices() => [];
+
     /// <summary>Loads a model file that has already passed managed GGUF validation.</summary>
     LoadedModel Load(ModelLoadSpec spec);
 
@@ -18,6 +24,9 @@ public interface IModelBackend
     /// </summary>
     LoadedVocabulary? LoadVocabulary(string path) => null;
 }
+
+/// <summary>One GPU: its index among the GPUs the backend uses (the "gpuN" of --memory-budget), its name and memory.</summary>
+public sealed record GpuDevice(int Index, string Name, long FreeBytes, long TotalBytes);
 
 /// <summary>How to load one model.</summary>
 public sealed record ModelLoadSpec(

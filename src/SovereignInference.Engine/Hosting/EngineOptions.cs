@@ -95,7 +95,11 @@ public sealed class EngineOptions
     /// <summary>Idle time before a loaded model is unloaded (Ollama's keep_alive: "5m", seconds, 0, negative = never).</summary>
     public string KeepAlive { get; set; } = "5m";
 
-    /// <summary>Memory all loaded models may occupy: bytes (8G, 512M) or a percentage of what is free at start; empty: free at start less 10%.</summary>
+    /// <summary>
+    /// Memory all loaded models may occupy, per device: one amount for RAM and every GPU (bytes such as 8G, 512M, or a
+    /// percentage of what the device has free at start), or a list by device (<c>ram=16G,gpu0=70G,gpu1=90%</c>; <c>gpu=</c>
+    /// for every GPU); a device left out: what it has free at start less 10%.
+    /// </summary>
     public string? MemoryBudget { get; set; }
 
     /// <summary>Seconds between rescans of <see cref="ModelsDir"/> for added, changed or removed files (0 = no rescans).</summary>
@@ -199,7 +203,7 @@ public sealed class EngineOptions
 
         try
         {
-            SovereignInference.Engine.Models.MemoryBudget.Resolve(MemoryBudget, 1L << 30);
+            SovereignInference.Engine.Models.MemoryBudget.Parse(MemoryBudget);
         }
         catch (ArgumentException ex)
         {

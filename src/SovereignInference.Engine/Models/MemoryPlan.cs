@@ -13,7 +13,8 @@ public sealed record MemoryPlan(
     int SequenceContextSize,
     string KvType,
     long AvailableBytes,
-    long EmbeddingKvBytes = 0)
+    long EmbeddingKvBytes = 0,
+    IReadOnlyList<Models.DeviceShare>? Devices = null)
 {
     /// <summary>Headroom for compute buffers and fragmentation, as a fraction of the plan.</summary>
     public const double Overhead = 0.10;
@@ -22,11 +23,25 @@ public sealed record MemoryPlan(
 
     public long TotalBytes => (long)((WeightBytes + KvBytesTotal + EmbeddingKvBytes) * (1 + Overhead));
 
-    public bool Fits => TotalBytes <= AvailableBytes;
+    /// <summary>
+    /// The estimate split by device (see <see cref="Models.MemorySplit"/>): RAM and each GPU the model's layers go to;
+    /// without a split, all of it on RAM against <see cref="AvailableBytes"/>.
+    /// </summary>
+    public IReadOnlyList<Models.DeviceShare> DeviceShares => Devices ?? [new(Models.MemoryBudget.Ram, TotalBytes, AvailableBytes)];
+
+    /// <summary>Bytes of the estimate on <paramref name="device"/> ("ram", "gpu0", …).</summary>
+    public long BytesOn(string device) => DeviceShares.Where(d => d.Device == device).Sum(d => d.Bytes);
+
+    /// <summary>Every device's share fits in what that device had free when planned.</summary>
+    public bool Fits => DeviceShares.All(d => d.Bytes <= d.AvailableBytes);
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"weights {Format(WeightBytes)}, KV cache {Format(KvBytesPerSlot)} per slot x {Parallel} slots = {Format(KvBytesTotal)} ({SequenceContextSize} tokens/slot, {KvType}){(EmbeddingKvBytes > 0 ? $", embedding context {Format(EmbeddingKvBytes)}" : string.Empty)}, total with {Overhead:P0} headroom {Format(TotalBytes)} of {Format(AvailableBytes)} available");
+        $"weights {Format(WeightBytes)}, KV cache {Format(KvBytesPerSlot)} per slot x {Parallel} slots = {Format(KvBytesTotal)} ({SequenceContextSize} tokens/slot, {KvType}){(EmbeddingKvBytes > 0 ? $", embedding context {Format(EmbeddingKvBytes)}" : string.Empty)}, total with {Overhead:P0} headroom {Format(TotalBytes)} {Where()}");
+
+    private string Where() => DeviceShares is [{ Device: Models.MemoryBudget.Ram } only]
+        ? $"of {Format(only.AvailableBytes)} available"
+        : "(" + string.Join(", ", DeviceShares.Select(d => $"{d.Device} {Format(d.Bytes)} of {Format(d.AvailableBytes)} available")) + ")";
 
     public static string Format(long bytes) => bytes switch
     {

@@ -54,7 +54,7 @@ public static class ModelCatalog
     /// Validates <paramref name="entry"/>'s file in managed code (header, hyper-parameters, vocabulary, tensors) and
     /// estimates its memory with its settings, without loading it. A bad file marks the entry failed for good.
     /// </summary>
-    public static void Describe(ModelEntry entry, EngineOptions options, Func<bool, long> availableMemory)
+    public static void Describe(ModelEntry entry, EngineOptions options, Models.FreeMemory free)
     {
         entry.Settings = options.SettingsFor(entry.Id);
         try
@@ -68,14 +68,16 @@ public static class ModelCatalog
             var context = settings.CtxSize > 0 ? settings.CtxSize.Value : (int)Math.Clamp(info.ContextLength ?? 4096, 1, 8192);
             var embeddings = options.Embeddings.Contains(entry.Id, StringComparer.Ordinal);
             entry.SupportsEmbeddings = embeddings;
-            entry.Plan = new MemoryPlan(
+            var plan = new MemoryPlan(
                 info.WeightBytes,
                 info.KvCacheBytesPerToken(settings.KvType!) * context,
                 settings.Parallel!.Value,
                 context,
                 settings.KvType!,
-                availableMemory(settings.GpuLayers != 0),
+                free.Ram,
                 embeddings ? info.KvCacheBytesPerToken("f16") * context : 0);
+            var shares = Models.MemorySplit.Split(plan.TotalBytes, Models.MemorySplit.GpuFraction(settings.GpuLayers!.Value, info.BlockCount), free.Ram, free.Gpus);
+            entry.Plan = plan with { AvailableBytes = shares.Sum(d => d.AvailableBytes), Devices = shares };
         }
 #pragma warning disable CA1031 // one bad file must not stop the catalog; the reason is recorded
         catch (Exception ex)

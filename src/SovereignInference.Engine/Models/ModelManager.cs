@@ -31,7 +31,7 @@ public sealed partial class ModelManager : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private volatile ModelEntry[] _models = [];
     private volatile Dictionary<string, ModelEntry> _byId = new(StringComparer.Ordinal);
-    private long _reserved;
+    private readonly Dictionary<string, long> _reserved = new(StringComparer.Ordinal);
     private Task? _housekeeping;
 
     internal ModelManager(EngineOptions options, IModelBackend backend, ILoggerFactory loggerFactory, WorkerLaunch? launch)
@@ -41,9 +41,10 @@ public sealed partial class ModelManager : IDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ModelManager>();
         _launch = launch;
-        var offload = options.GpuLayers != 0 || options.Models.Values.Any(m => m.GpuLayers is { } g && g != 0);
-        FreeAtStart = backend.AvailableMemoryBytes(offload);
-        Budget = MemoryBudget.Resolve(options.MemoryBudget, FreeAtStart);
+        var free = FreeMemory.Of(backend);
+        MemoryDevices = MemoryBudget.Resolve(options.MemoryBudget, free.Ram, free.Gpus);
+        var budgets = string.Join("; ", MemoryDevices.Select(d => $"{d.Id} ({d.Name}) {MemoryPlan.Format(d.Budget)} of {MemoryPlan.Format(d.FreeAtStart)} free at start"));
+        LogBudgets(_logger, budgets);
         DefaultKeepAlive = KeepAlive.Parse(options.KeepAlive, "keep-alive");
     }
 
@@ -56,14 +57,26 @@ public sealed partial class ModelManager : IDisposable
     /// <summary>Every catalogued model, in catalog order, failed ones included.</summary>
     public IReadOnlyList<ModelEntry> Models => _models;
 
-    /// <summary>Memory loaded models may occupy together (<c>--memory-budget</c>).</summary>
-    public long Budget { get; }
+    /// <summary>
+    /// The memory accounts, RAM first and then each GPU: what each had free at start and the budget loaded models may
+    /// occupy on it together (<c>--memory-budget</c>).
+    /// </summary>
+    public IReadOnlyList<MemoryDevice> MemoryDevices { get; }
 
-    /// <summary>What the backend reported free at start (RAM, or VRAM when offloading).</summary>
-    public long FreeAtStart { get; }
+    /// <summary>The budget of <paramref name="device"/> ("ram", "gpu0", …); 0 for a device the backend did not report.</summary>
+    public long BudgetOf(string device) => MemoryDevices.FirstOrDefault(d => d.Id == device)?.Budget ?? 0;
 
-    /// <summary>Memory estimates of the models loaded or loading now.</summary>
-    public long InUse => Interlocked.Read(ref _reserved);
+    /// <summary>The shares on <paramref name="device"/> of the memory estimates of the models loaded or loading now.</summary>
+    public long InUseOn(string device)
+    {
+        lock (_budgetLock)
+        {
+            return _reserved.GetValueOrDefault(device);
+        }
+    }
+
+    /// <summary>Raised after each successful load with its seconds (the load-time histogram).</summary>
+    internal event Action<ModelEntry, double>? Loaded;
 
     /// <summary>The default keep-alive (null = keep loaded).</summary>
     public TimeSpan? DefaultKeepAlive { get; }
@@ -75,10 +88,11 @@ public sealed partial class ModelManager : IDisposable
     {
         lock (_catalogLock)
         {
+            var free = FreeMemory.Of(_backend);
             var entries = ModelCatalog.Discover(_options).ToList();
             foreach (var entry in entries.Where(e => e.State != ModelState.Failed))
             {
-                ModelCatalog.Describe(entry, _options, _backend.AvailableMemoryBytes);
+                ModelCatalog.Describe(entry, _options, free);
             }
 
             Publish(entries);
@@ -230,15 +244,17 @@ public sealed partial class ModelManager : IDisposable
         {
             var plan = entry.Plan!;
             LogPlan(_logger, entry.Id, plan);
-            if (!plan.Fits || plan.TotalBytes > Budget)
+            var overBudget = plan.DeviceShares.Where(d => d.Bytes > BudgetOf(d.Device)).ToList();
+            if (!plan.Fits || overBudget.Count > 0)
             {
                 entry.Unloadable = true;
-                throw new InvalidOperationException($"the memory plan does not fit: {plan}{(plan.Fits ? $"; the memory budget is {MemoryPlan.Format(Budget)}" : string.Empty)}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
+                var budgets = plan.Fits ? "; " + string.Join("; ", overBudget.Select(d => $"the memory budget on {d.Device} is {MemoryPlan.Format(BudgetOf(d.Device))}")) : string.Empty;
+                throw new InvalidOperationException($"the memory plan does not fit: {plan}{budgets}. Lower --ctx-size or --parallel, or use --kv-type q8_0");
             }
 
             try
             {
-                Reserve(entry, plan.TotalBytes);
+                Reserve(entry, plan);
                 holding = true;
             }
             catch (EngineException)
@@ -316,6 +332,7 @@ public sealed partial class ModelManager : IDisposable
 
             Interlocked.Increment(ref entry.Counters.LoadsValue);
             entry.Counters.LastLoadSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Loaded?.Invoke(entry, entry.Counters.LastLoadSeconds);
             _ = instance.Exited.ContinueWith(t => OnExited(entry, instance, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             LogModelReady(_logger, entry.Id, entry.Path, entry.Info?.Architecture ?? "?", entry.Info?.ParameterCount ?? 0, instance.Pid ?? 0, entry.Counters.LastLoadSeconds);
             Changed(entry);
@@ -324,7 +341,7 @@ public sealed partial class ModelManager : IDisposable
         {
             if (holding)
             {
-                Unreserve(entry.Plan!.TotalBytes);
+                Unreserve(entry.Plan!);
             }
 
             lock (entry.Gate)
@@ -374,53 +391,79 @@ public sealed partial class ModelManager : IDisposable
         }
 
         Interlocked.Increment(ref entry.Counters.CrashesValue);
-        Unreserve(entry.Plan!.TotalBytes);
+        Unreserve(entry.Plan!);
         instance.Dispose();
         Changed(entry);
     }
 
-    /// <summary>Reserves memory for a load, evicting idle unpinned models (least recently used first) until it fits.</summary>
-    private void Reserve(ModelEntry entry, long bytes)
+    /// <summary>
+    /// Reserves a load's share on every device, evicting idle unpinned models that occupy a device short of room (least
+    /// recently used first) until every share fits; else refuses naming each device short of room, what the model needs
+    /// there and what is available of its budget.
+    /// </summary>
+    private void Reserve(ModelEntry entry, MemoryPlan plan)
     {
         while (true)
         {
             ModelEntry? victim;
+            string devices;
             lock (_budgetLock)
             {
-                if (_reserved + bytes <= Budget)
+                var lacking = plan.DeviceShares.Where(d => _reserved.GetValueOrDefault(d.Device) + d.Bytes > BudgetOf(d.Device)).ToList();
+                if (lacking.Count == 0)
                 {
-                    _reserved += bytes;
+                    foreach (var share in plan.DeviceShares)
+                    {
+                        _reserved[share.Device] = _reserved.GetValueOrDefault(share.Device) + share.Bytes;
+                    }
+
                     return;
                 }
 
                 victim = _models
                     .Where(m => !ReferenceEquals(m, entry) && m.Instance is not null && m.State == ModelState.Ready && m.ActiveRequests == 0 && !m.Pinned)
+                    .Where(m => lacking.Any(d => m.Plan?.BytesOn(d.Device) > 0))
                     .OrderBy(m => m.LastUsed)
                     .FirstOrDefault();
                 if (victim is null)
                 {
-                    var loaded = string.Join(", ", _models.Where(m => m.Instance is not null || m.State == ModelState.Loading).Where(m => !ReferenceEquals(m, entry))
-                        .Select(m => $"{m.Id} {MemoryPlan.Format(m.Plan?.TotalBytes ?? 0)}{(m.Pinned ? " pinned" : m.ActiveRequests > 0 ? $" {m.ActiveRequests} active" : string.Empty)}"));
-                    throw new EngineException(
+                    var refusal = new EngineException(
                         EngineErrorCode.ModelNotReady,
-                        $"The model '{entry.Id}' needs {MemoryPlan.Format(bytes)} but only {MemoryPlan.Format(Math.Max(0, Budget - _reserved))} of the memory budget {MemoryPlan.Format(Budget)} is available{(loaded.Length > 0 ? $" (in use: {loaded}; none can be evicted)" : string.Empty)}",
+                        $"The model '{entry.Id}' {string.Join("; and ", lacking.Select(d => Shortage(entry, d)))}",
                         "model",
                         TimeSpan.FromSeconds(5));
+                    LogLoadRefused(_logger, entry.Id, refusal.Message);
+                    throw refusal;
                 }
+
+                devices = string.Join(", ", lacking.Where(d => victim.Plan!.BytesOn(d.Device) > 0).Select(d => d.Device));
             }
 
             if (Unload(victim, evicted: true, onlyIfExpired: false))
             {
-                LogEvicted(_logger, victim.Id, entry.Id);
+                LogEvicted(_logger, victim.Id, entry.Id, devices);
             }
         }
     }
 
-    private void Unreserve(long bytes)
+    /// <summary>"needs 5.2 GiB on gpu0 but only 3.1 GiB of the memory budget 70 GiB there is available (in use on gpu0: …)", under the budget lock.</summary>
+    private string Shortage(ModelEntry entry, DeviceShare share)
+    {
+        var budget = BudgetOf(share.Device);
+        var users = string.Join(", ", _models
+            .Where(m => !ReferenceEquals(m, entry) && (m.Instance is not null || m.State == ModelState.Loading) && m.Plan?.BytesOn(share.Device) > 0)
+            .Select(m => $"{m.Id} {MemoryPlan.Format(m.Plan!.BytesOn(share.Device))}{(m.Pinned ? " pinned" : m.ActiveRequests > 0 ? $" {m.ActiveRequests} active" : string.Empty)}"));
+        return $"needs {MemoryPlan.Format(share.Bytes)} on {share.Device} but only {MemoryPlan.Format(Math.Max(0, budget - _reserved.GetValueOrDefault(share.Device)))} of the memory budget {MemoryPlan.Format(budget)} on {share.Device} is available{(users.Length > 0 ? $" (in use on {share.Device}: {users}; none can be evicted)" : string.Empty)}";
+    }
+
+    private void Unreserve(MemoryPlan plan)
     {
         lock (_budgetLock)
         {
-            _reserved = Math.Max(0, _reserved - bytes);
+            foreach (var share in plan.DeviceShares)
+            {
+                _reserved[share.Device] = Math.Max(0, _reserved.GetValueOrDefault(share.Device) - share.Bytes);
+            }
         }
     }
 
@@ -442,7 +485,7 @@ public sealed partial class ModelManager : IDisposable
         }
 
         instance.Dispose();
-        Unreserve(entry.Plan!.TotalBytes);
+        Unreserve(entry.Plan!);
         LogUnloaded(_logger, entry.Id, evicted ? "evicted" : "idle");
         Changed(entry);
         return true;
@@ -502,7 +545,7 @@ public sealed partial class ModelManager : IDisposable
                 else if (entry.Instance is null && entry.LoadTask is null && StampOf(entry.Path) != entry.FileStamp)
                 {
                     var fresh = new ModelEntry(entry.Id, entry.Path);
-                    ModelCatalog.Describe(fresh, _options, _backend.AvailableMemoryBytes);
+                    ModelCatalog.Describe(fresh, _options, FreeMemory.Of(_backend));
                     entry.TokenizerOwner?.Dispose();
                     LogCatalog(_logger, fresh.Id, "changed", fresh.Path);
                     next.Add(fresh);
@@ -526,7 +569,7 @@ public sealed partial class ModelManager : IDisposable
                 }
                 else
                 {
-                    ModelCatalog.Describe(entry, _options, _backend.AvailableMemoryBytes);
+                    ModelCatalog.Describe(entry, _options, FreeMemory.Of(_backend));
                 }
 
                 LogCatalog(_logger, entry.Id, "added", path);
@@ -649,8 +692,14 @@ public sealed partial class ModelManager : IDisposable
     [LoggerMessage(EventId = EngineEventIds.ModelUnloaded, Level = LogLevel.Information, Message = "Model {Model} unloaded ({Why})")]
     private static partial void LogUnloaded(ILogger logger, string model, string why);
 
-    [LoggerMessage(EventId = EngineEventIds.ModelEvicted, Level = LogLevel.Information, Message = "Model {Model} evicted to make room for {Needed}")]
-    private static partial void LogEvicted(ILogger logger, string model, string needed);
+    [LoggerMessage(EventId = EngineEventIds.ModelEvicted, Level = LogLevel.Information, Message = "Model {Model} evicted to make room for {Needed} on {Devices}")]
+    private static partial void LogEvicted(ILogger logger, string model, string needed, string devices);
+
+    [LoggerMessage(EventId = EngineEventIds.MemoryBudgets, Level = LogLevel.Information, Message = "Memory budgets: {Budgets}")]
+    private static partial void LogBudgets(ILogger logger, string budgets);
+
+    [LoggerMessage(EventId = EngineEventIds.LoadRefused, Level = LogLevel.Information, Message = "Model {Model} not loaded: {Reason}")]
+    private static partial void LogLoadRefused(ILogger logger, string model, string reason);
 
     [LoggerMessage(EventId = EngineEventIds.CatalogChanged, Level = LogLevel.Information, Message = "Model {Model} {Change}: {Path}")]
     private static partial void LogCatalog(ILogger logger, string model, string change, string path);

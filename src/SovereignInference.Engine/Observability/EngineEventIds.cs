@@ -23,6 +23,8 @@ public static class EngineEventIds
     public const int PreloadUnknown = 1025;
     public const int CatalogChanged = 1026;
     public const int StateObserverFailed = 1027;
+    public const int MemoryBudgets = 1028;
+    public const int LoadRefused = 1029;
     public const int DecodeFailed = 2001;
     public const int GrammarFailed = 2002;
     public const int EmbeddingFailed = 2101;

@@ -25,6 +25,10 @@ public sealed class EngineTelemetry : IDisposable
     private static readonly double[] TokenLatencyBuckets =
         [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 
+    private static readonly string[] LifecycleStates = ["unloaded", "loading", "loaded", "failed"];
+
+    private static readonly double[] LoadBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640];
+
     private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
 
     public EngineTelemetry(Func<IEnumerable<ModelEntry>> models)
@@ -53,15 +57,17 @@ public sealed class EngineTelemetry : IDisposable
         Meter.CreateObservableGauge("sovereign.num_requests_running", () => Running(models()), "{request}", "Sequences holding a slot (in a worker: sequences sent to it and not finished).");
         if (manager is not null)
         {
-            Meter.CreateObservableGauge("sovereign.model_state", () => States(models()), null, "1 for each model's current lifecycle state (label state: unloaded, loading, loaded, failed).");
+            Meter.CreateObservableGauge("sovereign.model_state", () => States(models()), null, "1 for each model's current lifecycle state, 0 for the other three (label state: unloaded, loading, loaded, failed).");
             Meter.CreateObservableCounter("sovereign.model_loads", () => Count(models(), c => c.Loads), "{load}", "Successful loads of a model.");
             Meter.CreateObservableCounter("sovereign.model_unloads", () => Count(models(), c => c.Unloads), "{unload}", "Unloads after the keep-alive or by the admin API.");
             Meter.CreateObservableCounter("sovereign.model_evictions", () => Count(models(), c => c.Evictions), "{eviction}", "Unloads to make room within the memory budget.");
             Meter.CreateObservableCounter("sovereign.model_crashes", () => Count(models(), c => c.Crashes), "{crash}", "Failed loads and worker exits.");
             Meter.CreateObservableGauge("sovereign.model_load_time", () => Each(models(), m => m.Counters.LastLoadSeconds), "s", "Seconds the last successful load of a model took.");
-            Meter.CreateObservableGauge("sovereign.model_memory", () => Each(models(), m => m.Instance is null ? 0L : m.Plan?.TotalBytes ?? 0L), "By", "Memory estimate of a loaded model (0 when unloaded).");
-            Meter.CreateObservableGauge("sovereign.memory_budget", () => manager.Budget, "By", "Memory all loaded models may occupy (--memory-budget).");
-            Meter.CreateObservableGauge("sovereign.memory_in_use", () => manager.InUse, "By", "Memory estimates of the models loaded or loading now.");
+            var loadDuration = Meter.CreateHistogram("sovereign.model_load_duration", "s", "Seconds each successful load of a model took (one observation per load).", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LoadBuckets });
+            manager.Loaded += (entry, seconds) => loadDuration.Record(seconds, new KeyValuePair<string, object?>("model", entry.Id));
+            Meter.CreateObservableGauge("sovereign.model_memory", () => ModelMemory(models()), "By", "A loaded model's memory estimate on each device it occupies (label device: ram, gpu0, …; 0 while unloaded).");
+            Meter.CreateObservableGauge("sovereign.memory_budget", () => Devices(manager, d => d.Budget), "By", "Memory all loaded models may occupy on a device (--memory-budget; label device: ram, gpu0, …).");
+            Meter.CreateObservableGauge("sovereign.memory_in_use", () => Devices(manager, d => manager.InUseOn(d.Id)), "By", "Memory estimates on a device of the models loaded or loading now (label device).");
         }
         Meter.CreateObservableGauge("sovereign.kv_cache_usage", () => PerModel(models(), s => s.KvCellsCapacity == 0 ? 0 : (double)s.KvCellsUsed / s.KvCellsCapacity), "1", "Fraction of KV cells in use (1 = full), including cached prefixes.");
         Meter.CreateObservableGauge("sovereign.cache_config_info", () => CacheConfig(models()), null, "Always 1; the labels describe the KV cache: block_size (tokens per block) and num_gpu_blocks (blocks). llama.cpp keeps one KV cell per token, so a block is one cell and num_gpu_blocks is the cell count of the model's contexts (on the CPU as on a GPU).");
@@ -156,11 +162,38 @@ public sealed class EngineTelemetry : IDisposable
         }
     }
 
+    private static IEnumerable<Measurement<long>> ModelMemory(IEnumerable<ModelEntry> models)
+    {
+        foreach (var model in models)
+        {
+            if (model.Plan is { } plan)
+            {
+                var loaded = model.Instance is not null;
+                foreach (var share in plan.DeviceShares)
+                {
+                    yield return new Measurement<long>(loaded ? share.Bytes : 0, new KeyValuePair<string, object?>("model", model.Id), new KeyValuePair<string, object?>("device", share.Device));
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Devices(Models.ModelManager manager, Func<Models.MemoryDevice, long> read)
+    {
+        foreach (var device in manager.MemoryDevices)
+        {
+            yield return new Measurement<long>(read(device), new KeyValuePair<string, object?>("device", device.Id));
+        }
+    }
+
     private static IEnumerable<Measurement<int>> States(IEnumerable<ModelEntry> models)
     {
         foreach (var model in models)
         {
-            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("model", model.Id), new KeyValuePair<string, object?>("state", model.Status));
+            var current = model.Status;
+            foreach (var state in LifecycleStates)
+            {
+                yield return new Measurement<int>(state == current ? 1 : 0, new KeyValuePair<string, object?>("model", model.Id), new KeyValuePair<string, object?>("state", state));
+            }
         }
     }
 

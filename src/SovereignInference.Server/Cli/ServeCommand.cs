@@ -65,7 +65,7 @@ internal static class ServeCommand
         Add<int?>("--threads", "Threads", "Decode threads (default: all cores).");
         Add<string>("--isolation", "Isolation", "Where loaded models run: process (one worker process each, the default) or inprocess.");
         Add<string>("--keep-alive", "KeepAlive", "Idle time before a model is unloaded: 5m (default), 90s, seconds; 0 = after each request; negative = never.");
-        Add<string>("--memory-budget", "MemoryBudget", "Memory all loaded models may use: bytes (8G, 512M) or a percentage of what is free at start (default: free at start less 10%).");
+        Add<string>("--memory-budget", "MemoryBudget", "Memory all loaded models may use on each device: one amount for RAM and every GPU, bytes (8G, 512M) or a percentage of what the device has free at start (80%), or by device: ram=16G,gpu0=70G,gpu1=90% (gpu= for every GPU). Default per device: free at start less 10%.");
         Add<bool?>("--load-on-demand", "LoadOnDemand", "Load models on first use (default) or all at start (--load-on-demand false).");
         var preload = new Option<string[]>("--preload") { Description = "Model id to load at start (repeatable; * = all).", AllowMultipleArgumentsPerToken = false };
         command.Options.Add(preload);

@@ -125,7 +125,21 @@ internal sealed class InferenceService(InferenceEngine engine) : Inference.Infer
         RequestIdentity.UserFor(context.GetHttpContext(), claimed.Length > 0 ? claimed : null);
 
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
-        Task.FromResult(new ListModelsResponse { Models = { engine.Models.Select(ProtoMapping.ToProto) } });
+        Task.FromResult(new ListModelsResponse
+        {
+            Models = { engine.Models.Select(ProtoMapping.ToProto) },
+            Memory =
+            {
+                engine.Manager.MemoryDevices.Select(d => new MemoryAccount
+                {
+                    Device = d.Id,
+                    Name = d.Name,
+                    BudgetBytes = d.Budget,
+                    InUseBytes = engine.Manager.InUseOn(d.Id),
+                    FreeAtStartBytes = d.FreeAtStart,
+                }),
+            },
+        });
 
     public override Task<Model> GetModel(GetModelRequest request, ServerCallContext context)
     {

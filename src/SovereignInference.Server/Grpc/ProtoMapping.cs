@@ -212,6 +212,11 @@ internal static class ProtoMapping
             Pid = entry.Pid ?? 0,
             Pinned = entry.Pinned,
         };
+        foreach (var share in entry.Plan?.DeviceShares ?? [])
+        {
+            model.MemoryByDevice.Add(new Proto.DeviceMemory { Device = share.Device, Bytes = share.Bytes });
+        }
+
         if (entry.Info is { } info)
         {
             model.Sha256 = info.Sha256 ?? "";

@@ -15,7 +15,8 @@ internal static class HealthEndpoints
         {
             var body = new ReadyStatus(
                 engine.IsReady ? "ready" : engine.IsDraining ? "draining" : engine.IsLoadingComplete ? "no model serving" : "loading",
-                [.. engine.Models.Select(m => new ModelReadiness(m.Id, m.Status, m.Error))]);
+                [.. engine.Models.Select(m => new ModelReadiness(m.Id, m.Status, m.Error))],
+                [.. engine.Manager.MemoryDevices.Select(d => new DeviceMemoryStatus(d.Id, d.Name, d.Budget, engine.Manager.InUseOn(d.Id), d.FreeAtStart))]);
             return Results.Json(body, statusCode: engine.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }).Produces<ReadyStatus>().Produces<ReadyStatus>(StatusCodes.Status503ServiceUnavailable).AllowAnonymous();
     }
@@ -27,7 +28,19 @@ internal sealed record LiveStatus([property: JsonPropertyName("status")] string 
 /// <summary>/health/ready body: "ready", "draining", "no model serving" or "loading", and each model's state.</summary>
 internal sealed record ReadyStatus(
     [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("models")] IReadOnlyList<ModelReadiness> Models);
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelReadiness> Models,
+    [property: JsonPropertyName("memory")] IReadOnlyList<DeviceMemoryStatus> Memory);
+
+/// <summary>
+/// One memory account of the model manager: "ram" or "gpuN", the backend's name for it, its budget, the estimates of
+/// the models loaded or loading on it now, and what it had free at start.
+/// </summary>
+internal sealed record DeviceMemoryStatus(
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("budget_bytes")] long BudgetBytes,
+    [property: JsonPropertyName("in_use_bytes")] long InUseBytes,
+    [property: JsonPropertyName("free_at_start_bytes")] long FreeAtStartBytes);
 
 /// <summary>One model's state (loading, ready, failed, …) and its load error.</summary>
 internal sealed record ModelReadiness(

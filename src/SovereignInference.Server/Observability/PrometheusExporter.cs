@@ -10,13 +10,15 @@ namespace SovereignInference.Server.Observability;
 /// dots become underscores, counters end in _total, histograms in seconds end in _seconds and ratios in
 /// _ratio ("sovereign.time_to_first_token" (s) → sovereign_time_to_first_token_seconds). Only this
 /// engine's meter is listened to, so two servers in one process never mix numbers. Histogram buckets come
-/// from the instrument's advice; observable gauges are read at scrape time.
+/// from the instrument's advice; observable gauges are read at scrape time, and a series an observable instrument no
+/// longer reports (a model's former state, a removed model) is dropped, not left at its last value.
 /// </summary>
 internal sealed class PrometheusExporter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, Sink> _sinks = new();
     private readonly MetricFactory _factory;
+    private readonly Lock _collectLock = new();
 
     public PrometheusExporter(InferenceEngine engine)
     {
@@ -34,7 +36,7 @@ internal sealed class PrometheusExporter : IDisposable
         _listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
         _listener.Start();
-        Registry.AddBeforeCollectCallback(_listener.RecordObservableInstruments);
+        Registry.AddBeforeCollectCallback(CollectObservables);
     }
 
     public CollectorRegistry Registry { get; }
@@ -60,6 +62,24 @@ internal sealed class PrometheusExporter : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
+    /// <summary>Reads every observable instrument, then drops the series of theirs that this reading did not report.</summary>
+    private void CollectObservables()
+    {
+        lock (_collectLock)
+        {
+            foreach (var sink in _sinks.Values)
+            {
+                sink.Reported?.Clear();
+            }
+
+            _listener.RecordObservableInstruments();
+            foreach (var sink in _sinks.Values)
+            {
+                sink.DropUnreported();
+            }
+        }
+    }
+
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var labels = new string[tags.Length];
@@ -83,6 +103,7 @@ internal sealed class PrometheusExporter : IDisposable
         }
 
         sink.Record(values, value);
+        sink.Reported?[string.Join('\0', values)] = values;
     }
 
     private Sink CreateSink(Instrument instrument, string[] labelNames)
@@ -112,8 +133,34 @@ internal sealed class PrometheusExporter : IDisposable
         var gauge = _factory.CreateGauge(name, help, labelNames);
         return type == typeof(UpDownCounter<>)
             ? new Sink(labelNames, (values, v) => gauge.WithLabels(values).Inc(v))
-            : new Sink(labelNames, (values, v) => gauge.WithLabels(values).Set(v));
+            : new Sink(labelNames, (values, v) => gauge.WithLabels(values).Set(v), instrument.IsObservable ? gauge : null);
     }
 
-    private sealed record Sink(string[] LabelNames, Action<string[], double> Record);
+    /// <param name="Observable">The gauge of an observable instrument, whose series live only while it reports them.</param>
+    private sealed record Sink(string[] LabelNames, Action<string[], double> Record, Gauge? Observable = null)
+    {
+        /// <summary>Series reported by the reading in progress (observable instruments only; under the collect lock).</summary>
+        public Dictionary<string, string[]>? Reported { get; } = Observable is null ? null : new(StringComparer.Ordinal);
+
+        private Dictionary<string, string[]> Live { get; } = new(StringComparer.Ordinal);
+
+        public void DropUnreported()
+        {
+            if (Observable is null || Reported is null)
+            {
+                return;
+            }
+
+            foreach (var (key, values) in Live.Where(l => !Reported.ContainsKey(l.Key)).ToList())
+            {
+                Observable.RemoveLabelled(values);
+                Live.Remove(key);
+            }
+
+            foreach (var (key, values) in Reported)
+            {
+                Live[key] = values;
+            }
+        }
+    }
 }

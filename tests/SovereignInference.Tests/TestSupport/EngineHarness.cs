@@ -18,6 +18,7 @@ public sealed class EngineHarness : IAsyncDisposable
     public ModelScheduler Scheduler(string model) => Engine.GetReadyModel(model).Scheduler!;
 
     /// <param name="backend">The backend (default: the real LLamaSharp one).</param>
+    /// <remarks>With <see cref="EngineOptions.LoadOnDemand"/> only pinned and preloaded models load at start.</remarks>
     public static async Task<EngineHarness> StartAsync(EngineOptions options, IModelBackend? backend = null)
     {
         options.DemoModelWhenEmpty = false;
@@ -27,7 +28,15 @@ public sealed class EngineHarness : IAsyncDisposable
         }
 
         var engine = new InferenceEngine(options, backend ?? new LlamaBackend(), NullLoggerFactory.Instance);
-        await engine.LoadAllAsync();
+        if (options.LoadOnDemand)
+        {
+            await engine.StartAsync();
+        }
+        else
+        {
+            await engine.LoadAllAsync();
+        }
+
         return new EngineHarness(engine);
     }
 

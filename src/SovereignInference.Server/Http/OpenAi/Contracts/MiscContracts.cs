@@ -40,7 +40,8 @@ internal sealed record ModelDto(
     [property: JsonPropertyName("status_reason")] string? StatusReason = null,
     [property: JsonPropertyName("memory_estimate_bytes")] long? MemoryEstimateBytes = null,
     [property: JsonPropertyName("pid")] int? Pid = null,
-    [property: JsonPropertyName("pinned")] bool? Pinned = null)
+    [property: JsonPropertyName("pinned")] bool? Pinned = null,
+    [property: JsonPropertyName("memory_estimate_by_device")] IReadOnlyDictionary<string, long>? MemoryEstimateByDevice = null)
 {
     [JsonPropertyName("object")]
     public string Object { get; init; } = "model";

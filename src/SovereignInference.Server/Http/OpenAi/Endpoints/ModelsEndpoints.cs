@@ -41,5 +41,6 @@ internal static class ModelsEndpoints
         m.State == ModelState.Failed ? m.Error : null,
         m.Plan?.TotalBytes,
         m.Pid,
-        m.Pinned);
+        m.Pinned,
+        m.Plan?.DeviceShares.ToDictionary(d => d.Device, d => d.Bytes, StringComparer.Ordinal));
 }
