@@ -40,7 +40,7 @@ public static class ServerHost
         var problems = engineOptions.Validate();
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException("Invalid configuration: " + string.Join("; ", problems));
+            throw new ConfigurationException("Invalid configuration: " + string.Join("; ", problems));
         }
 
         EnsureDemoModel(engineOptions);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
+using SovereignInference.Server.Hosting;
+
 namespace SovereignInference.Server.Security;
 
 /// <summary>
@@ -18,7 +20,7 @@ public sealed class ApiKeyStore
         var duplicate = _keys.GroupBy(k => k.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new InvalidOperationException($"API key name '{duplicate.Key}' is configured more than once");
+            throw new ConfigurationException($"API key name '{duplicate.Key}' is configured more than once");
         }
 
         ByName = _keys.ToDictionary(k => k.Name, StringComparer.Ordinal);
@@ -60,17 +62,17 @@ public sealed class ApiKeyStore
             var where = $"Sovereign:ApiKeys:{i}";
             if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Contains(':', StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"{where}:Name must be set and must not contain ':'");
+                throw new ConfigurationException($"{where}:Name must be set and must not contain ':'");
             }
 
             if (!string.IsNullOrEmpty(c.Key) && !string.IsNullOrEmpty(c.KeySha256))
             {
-                throw new InvalidOperationException($"{where} ('{c.Name}') gives both Key and KeySha256; give one");
+                throw new ConfigurationException($"{where} ('{c.Name}') gives both Key and KeySha256; give one");
             }
 
             if (c.RequestsPerMinute < 0 || c.MaxConcurrentStreams < 0 || c.TokensPerMinute < 0 || c.Priority < 1)
             {
-                throw new InvalidOperationException($"{where} ('{c.Name}'): limits must be 0 (unlimited) or more and Priority at least 1");
+                throw new ConfigurationException($"{where} ('{c.Name}'): limits must be 0 (unlimited) or more and Priority at least 1");
             }
 
             byte[] hash;
@@ -88,7 +90,7 @@ public sealed class ApiKeyStore
                 var index = fileKeys.FindIndex(k => k.Name == c.Name);
                 if (index < 0)
                 {
-                    throw new InvalidOperationException($"{where} ('{c.Name}') has no Key or KeySha256 and no key of that name is in Sovereign:ApiKeyFile");
+                    throw new ConfigurationException($"{where} ('{c.Name}') has no Key or KeySha256 and no key of that name is in Sovereign:ApiKeyFile");
                 }
 
                 hash = fileKeys[index].Sha256;
@@ -107,7 +109,7 @@ public sealed class ApiKeyStore
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"API key file '{path}' (Sovereign:ApiKeyFile) does not exist");
+            throw new ConfigurationException($"API key file '{path}' (Sovereign:ApiKeyFile) does not exist");
         }
 
         var lines = File.ReadAllLines(path);
@@ -123,7 +125,7 @@ public sealed class ApiKeyStore
             var colon = line.LastIndexOf(':');
             if (colon <= 0)
             {
-                throw new InvalidOperationException($"{path}:{i + 1}: expected 'name:sha256hex'");
+                throw new ConfigurationException($"{path}:{i + 1}: expected 'name:sha256hex'");
             }
 
             keys.Add(new ApiKey(line[..colon].Trim(), ParseHash(line[(colon + 1)..].Trim(), $"{path}:{i + 1}"), 0, 0, 0, 1));
@@ -139,7 +141,7 @@ public sealed class ApiKeyStore
     {
         if (hex.Length != 64 || !hex.All(Uri.IsHexDigit))
         {
-            throw new InvalidOperationException($"{where}: a SHA-256 must be 64 hex digits");
+            throw new ConfigurationException($"{where}: a SHA-256 must be 64 hex digits");
         }
 
         return Convert.FromHexString(hex.ToLower(CultureInfo.InvariantCulture));

@@ -26,7 +26,7 @@ public static partial class SecuritySetup
             {
                 if (!IsLoopback(url))
                 {
-                    throw new InvalidOperationException(
+                    throw new ConfigurationException(
                         $"Refusing to listen on {url} (Sovereign:{name}) without authentication: no API key is configured. " +
                         "Configure keys (Sovereign:ApiKeys:0:Name and :Key, or Sovereign:ApiKeyFile with 'name:sha256hex' lines) or listen on 127.0.0.1.");
                 }
@@ -35,7 +35,7 @@ public static partial class SecuritySetup
 
         if (options.MaxRequestBodyBytes < 1 || options.MaxRequestHeaderBytes < 1024 || options.GrpcMaxReceiveBytes < 1)
         {
-            throw new InvalidOperationException("Sovereign:MaxRequestBodyBytes and GrpcMaxReceiveBytes must be positive, MaxRequestHeaderBytes at least 1024");
+            throw new ConfigurationException("Sovereign:MaxRequestBodyBytes and GrpcMaxReceiveBytes must be positive, MaxRequestHeaderBytes at least 1024");
         }
 
         foreach (var key in store.Keys)

@@ -110,4 +110,20 @@ public sealed class ServeProcessTests : IDisposable
         Assert.NotEqual(0, server.Process.ExitCode);
         Assert.Contains("native-lib-dir", server.Log, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--memory-budget", "vram=1G", "memory-budget device must be ram, gpu (every GPU) or gpuN")]
+    [InlineData("--parallel", "0", "parallel must be 1..256")]
+    public async Task A_bad_setting_stops_the_start_with_its_message_alone_and_exit_code_2(string option, string value, string expected)
+    {
+        await using var server = ChildServer.Serve("--models-dir", _dir.Path, option, value);
+        using var timeout = new CancellationTokenSource(ChildProcessReadiness.HangGuard);
+        await server.Process.WaitForExitAsync(timeout.Token);
+        await Task.Delay(200); // the last lines of output arrive on the reader threads
+
+        Assert.Equal(2, server.Process.ExitCode);
+        Assert.Contains("sovereign: Invalid configuration: " + expected, server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Log, StringComparison.Ordinal);
+    }
 }

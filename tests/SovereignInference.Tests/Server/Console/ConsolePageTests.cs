@@ -290,14 +290,17 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
     }
 
     /// <summary>
-    /// The page's side of the model manager's fields (status, memory estimate and budget, worker pid, loads/evictions,
-    /// POST /models/load|unload), which this server does not report yet: /v1/models and /models/load are answered by
-    /// the browser's request routing here, the rest by the real server.
+    /// The page's side of the model manager's fields (status, memory estimate, worker pid, loads/evictions,
+    /// POST /models/load|unload): /v1/models and /models/load are answered by the browser's request routing here (a
+    /// worker pid and evictions this in-process server cannot show), the rest by the real server — the memory budget
+    /// line comes from its real /metrics (sovereign_memory_budget / sovereign_memory_in_use per device).
     /// </summary>
     [Fact]
     public async Task The_dashboard_shows_a_model_managers_fields_when_the_server_reports_them()
     {
-        await using var server = await ServerHarness.StartAsync(DemoAndScripted());
+        var settings = DemoAndScripted();
+        settings["MemoryBudget"] = "8G";
+        await using var server = await ServerHarness.StartAsync(settings);
         await using var console = await browser.OpenAsync(server.HttpBase);
         var page = console.Page;
         const string Models = """
@@ -320,8 +323,16 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         await Expect(loaded).ToContainTextAsync("4242");
         await Expect(loaded).ToContainTextAsync("3 / 1");
         await Expect(loaded.GetByRole(AriaRole.Button, new() { Name = "Unload scripted" })).ToBeVisibleAsync();
-        await Expect(page.Locator("#memory-budget")).ToContainTextAsync("2.0 GiB of a 8.0 GiB budget");
-        await Expect(page.Locator("#memory-budget [role='meter']")).ToHaveAttributeAsync("aria-valuetext", "25 percent");
+        await Expect(page.Locator("#memory-budget")).ToContainTextAsync("of a 8.0 GiB budget in use by loaded models");
+        using (var http = new HttpClient())
+        {
+            var metrics = await http.GetStringAsync(new Uri(server.HttpBase, "/metrics"));
+            var inUse = metrics.Split('\n').Single(l => l.StartsWith("sovereign_memory_in_use{device=\"ram\"}", StringComparison.Ordinal)).Split(' ')[1];
+            Assert.True(double.Parse(inUse, System.Globalization.CultureInfo.InvariantCulture) > 0, metrics);
+            await Expect(page.Locator("#memory-budget [role='meter']")).ToHaveAttributeAsync("aria-valuenow", inUse);
+            await Expect(page.Locator("#memory-budget [role='meter']")).ToHaveAttributeAsync("aria-valuemax", (8L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Expect(page.Locator("#memory-budget")).ToContainTextAsync("ram: ");
+        }
         await Expect(page.Locator("#models-table tbody tr[data-model='sovereign-demo'] .status")).ToHaveTextAsync("unloaded");
         await console.ScreenshotAsync("dashboard-model-manager");
 

@@ -113,7 +113,7 @@ public sealed class AuthenticationTests
             [$"Sovereign:{setting}"] = url,
         };
 
-        var error = Assert.Throws<InvalidOperationException>(() => ServerHost.Build([], values));
+        var error = Assert.Throws<ConfigurationException>(() => ServerHost.Build([], values));
 
         Assert.Contains(url, error.Message, StringComparison.Ordinal);
         Assert.Contains("no API key is configured", error.Message, StringComparison.Ordinal);
@@ -155,7 +155,7 @@ public sealed class AuthenticationTests
             values["Sovereign:ApiKeys:0:Key"] = "k";
         }
 
-        var error = Assert.Throws<InvalidOperationException>(() => ServerHost.Build([], values));
+        var error = Assert.Throws<ConfigurationException>(() => ServerHost.Build([], values));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains("ApiKeys:0", error.Message, StringComparison.Ordinal);

@@ -216,24 +216,34 @@ async function renderModels() {
 
 function renderBudget(list, totalEstimate) {
   const target = $("memory-budget");
-  // The model manager exports its budget as a metric (sovereign_memory_budget_bytes); a list field wins when present.
-  const budget = numberField(list ?? {}, "memory_budget_bytes", "memory.budget_bytes", "budget_bytes") ?? max(lastSamples, "sovereign_memory_budget_bytes");
-  if (totalEstimate === null && budget === null) {
+  // The model manager exports a budget and what is in use per device (sovereign_memory_budget{device="ram"|"gpu0"...},
+  // sovereign_memory_in_use{device}); without them, the loaded models' estimate alone.
+  const budgets = byLabel(lastSamples, "sovereign_memory_budget", "device");
+  const inUse = byLabel(lastSamples, "sovereign_memory_in_use", "device");
+  if (totalEstimate === null && budgets.size === 0) {
     target.replaceChildren(el("p", { class: "hint", text: "Memory: the server reports no per-model estimate or budget." }));
     return;
   }
-  const parts = [el("p", { text: `Memory estimate of loaded models: ${formatBytes(totalEstimate ?? undefined)}${budget !== null ? ` of a ${formatBytes(budget)} budget` : ""}` })];
-  if (budget !== null && totalEstimate !== null && budget > 0) {
-    const fraction = Math.min(1, totalEstimate / budget);
+  const parts = [];
+  if (budgets.size === 0) {
+    parts.push(el("p", { text: `Memory estimate of loaded models: ${formatBytes(totalEstimate ?? undefined)}` }));
+  }
+  for (const [device, budget] of budgets) {
+    const used = inUse.get(device) ?? 0;
+    parts.push(el("p", { text: `${device}: ${formatBytes(used)} of a ${formatBytes(budget)} budget in use by loaded models` }));
+    if (budget <= 0) {
+      continue;
+    }
+    const fraction = Math.min(1, used / budget);
     const fill = el("span");
     fill.style.width = `${(fraction * 100).toFixed(1)}%`;
     parts.push(el("div", {
       class: "bar",
       role: "meter",
-      "aria-label": "Memory estimate against the budget",
+      "aria-label": `Memory in use on ${device} against its budget`,
       "aria-valuemin": "0",
       "aria-valuemax": String(budget),
-      "aria-valuenow": String(totalEstimate),
+      "aria-valuenow": String(used),
       "aria-valuetext": `${Math.round(fraction * 100)} percent`,
     }, fill));
   }
