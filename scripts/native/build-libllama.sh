@@ -4,11 +4,13 @@
 # scripts/native/llamasharp-0.30-abi.patch (llama_model_params in LLamaSharp 0.30.0's layout, plus the five
 # functions LLamaSharp binds that b9842 lacks). Then, where .NET is present, checks the result with check-abi.
 #
-#   scripts/native/build-libllama.sh [--out DIR] [--cuda ARCH] [--source DIR | --source-tar FILE] [--jobs N]
-#                                    [--pack-source FILE] [--version 3.19.0]
+#   scripts/native/build-libllama.sh [--out DIR] [--cuda ARCH] [--cpu-target T] [--source DIR | --source-tar FILE]
+#                                    [--jobs N] [--pack-source FILE] [--version 3.19.0]
 #
 #   --out DIR           where the libraries go (default: $CACHE/lib-cpu or $CACHE/lib-cuda-ARCH)
 #   --cuda ARCH         CUDA build for one architecture (e.g. 90a for H100/H200); default: CPU tuned for this host
+#   --cpu-target T      native (default: this host's instruction set), x86-64-v3 (AVX2/FMA/F16C: any x86 server
+#                       since ~2015, what a container image should use) or x86-64-v4 (v3 plus AVX-512)
 #   --source DIR        an already patched llama.cpp tree to build (no download)
 #   --source-tar FILE   a tarball written by --pack-source (no network, no git: the GPU machine)
 #   --pack-source FILE  only write the patched sources needed for libllama as a .tar.xz (about 1 MB) and exit
@@ -20,11 +22,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${SOVEREIGN_NATIVE_CACHE:-$HOME/.cache/sovereign-native}
 version=3.19.0
-out="" cuda="" source_dir="" source_tar="" pack="" jobs=$(nproc)
+out="" cuda="" cpu_target=native source_dir="" source_tar="" pack="" jobs=$(nproc)
 while (($#)); do
   case $1 in
     --out) out=$2; shift 2 ;;
     --cuda) cuda=$2; shift 2 ;;
+    --cpu-target) cpu_target=$2; shift 2 ;;
     --source) source_dir=$2; shift 2 ;;
     --source-tar) source_tar=$2; shift 2 ;;
     --pack-source) pack=$2; shift 2 ;;
@@ -72,8 +75,12 @@ if [ -n "$pack" ]; then
 fi
 
 # 2. Configure and build libllama (and the ggml it links).
-variant=cpu
-flags=(-DGGML_NATIVE=ON)
+case $cpu_target in
+  native) variant=cpu; flags=(-DGGML_NATIVE=ON) ;;
+  x86-64-v3) variant=cpu-$cpu_target; flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON) ;;
+  x86-64-v4) variant=cpu-$cpu_target; flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=ON) ;;
+  *) echo "--cpu-target must be native, x86-64-v3 or x86-64-v4 (got $cpu_target)" >&2; exit 2 ;;
+esac
 if [ -n "$cuda" ]; then
   variant=cuda-$cuda
   flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$cuda")

@@ -90,6 +90,19 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void The_cpu_image_builds_the_self_built_llama_cpp_for_a_portable_target_and_serves_with_it()
+    {
+        var text = File.ReadAllText(Path.Combine(Docker, "Dockerfile"));
+        var target = System.Text.RegularExpressions.Regex.Match(text, @"ARG CPU_TARGET=(\S+)").Groups[1].Value;
+        Assert.Equal("x86-64-v3", target);
+        var script = File.ReadAllText(Path.Combine(Docker, "..", "scripts", "native", "build-libllama.sh"));
+        Assert.Contains($"  {target}) variant=cpu-$cpu_target; flags=(-DGGML_NATIVE=OFF", script, StringComparison.Ordinal);
+        Assert.Contains("scripts/native/build-libllama.sh --cpu-target \"$CPU_TARGET\" --out /native", text, StringComparison.Ordinal);
+        Assert.Contains("COPY --from=native /native /app/native", text, StringComparison.Ordinal);
+        Assert.Contains("Sovereign__NativeLibDir=/app/native", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dockerfiles_are_multi_stage_non_root_with_a_readiness_healthcheck_and_the_same_publish()
     {
         foreach (var file in new[] { "Dockerfile", "Dockerfile.cuda" })
