@@ -50,6 +50,7 @@ public sealed class EngineTelemetry : IDisposable
         QueueTime = Meter.CreateHistogram("sovereign.request_queue_time", "s", "Time a request waited for a slot.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         BatchSize = Meter.CreateHistogram("sovereign.batch_size", "{sequence}", "Sequences in one decode step (decoding plus prefilling).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         StepDuration = Meter.CreateHistogram("sovereign.step_duration", "s", "One scheduler step: planning, the decode call of the whole batch, sampling and publishing.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenLatencyBuckets });
+        DecodeDuration = Meter.CreateHistogram("sovereign.decode_duration", "s", "The llama_decode call of one scheduler step alone (the step less planning, sampling and publishing).", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenLatencyBuckets });
         Refused = Meter.CreateCounter<long>("sovereign.requests.refused", "{request}", "Requests refused before the engine, by transport, route and reason (unauthenticated, rate_limited, model_not_found, too_large, malformed).");
         ServerErrors = Meter.CreateCounter<long>("sovereign.server_errors", "{request}", "Responses that were the server's fault: HTTP 5xx and gRPC UNKNOWN, INTERNAL, UNAVAILABLE, DATA_LOSS, by transport, route and status.");
         BatchTokens = Meter.CreateHistogram("sovereign.iteration_tokens", "{token}", "Tokens in one decode step (one per decoding sequence plus prompt chunks).", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
@@ -98,6 +99,8 @@ public sealed class EngineTelemetry : IDisposable
 
     internal Histogram<double> StepDuration { get; }
 
+    internal Histogram<double> DecodeDuration { get; }
+
     private Counter<long> Refused { get; }
 
     private Counter<long> ServerErrors { get; }
@@ -128,6 +131,7 @@ public sealed class EngineTelemetry : IDisposable
         BatchSize.Record(step.DecodeSequences + step.PrefillSequences, tag);
         BatchTokens.Record(step.DecodeSequences + step.PrefillTokens, tag);
         StepDuration.Record(step.Elapsed.TotalSeconds, tag);
+        DecodeDuration.Record(step.DecodeElapsed.TotalSeconds, tag);
     }
 
     public void Dispose() => Meter.Dispose();

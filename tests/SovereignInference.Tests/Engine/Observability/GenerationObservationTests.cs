@@ -127,5 +127,6 @@ public sealed class GenerationObservationTests : IDisposable
         Assert.Equal(5, Assert.Single(Measured("sovereign.batch_size")).Value);
         Assert.Equal(43, Assert.Single(Measured("sovereign.iteration_tokens")).Value);
         Assert.Equal(0.012, Assert.Single(Measured("sovereign.step_duration")).Value, 6);
+        Assert.Equal(0.010, Assert.Single(Measured("sovereign.decode_duration")).Value, 6);
     }
 }
