@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using SovereignInference.Server.Hosting;
 using SovereignInference.Tests.TestSupport;
 using YamlDotNet.RepresentationModel;
 
@@ -87,6 +88,17 @@ public sealed partial class DeploymentTests
 
         var adapter = (YamlMappingNode)Load(Path.Combine(Docker, "kubernetes", "prometheus-adapter-values.yaml")).Single().RootNode;
         Assert.Contains("sovereign_num_requests_waiting", Scalar((YamlMappingNode)((YamlSequenceNode)Node(adapter, "rules", "custom")).Children.Single(), "seriesQuery"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_server_runtime_config_keeps_thread_pool_threads_from_spinning_beside_the_decode_threads()
+    {
+        var config = Path.Combine(Path.GetDirectoryName(typeof(ServerHost).Assembly.Location)!, "sovereign.runtimeconfig.json");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        Assert.True(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.Equal(16, properties.GetProperty("System.Threading.ThreadPool.MinThreads").GetInt32());
     }
 
     [Fact]
