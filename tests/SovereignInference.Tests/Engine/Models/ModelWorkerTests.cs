@@ -86,6 +86,12 @@ public sealed class ModelWorkerTests : IDisposable
         var pid = loaded.GetProperty("pid").GetInt32();
         Assert.NotEqual(Environment.ProcessId, pid);
         using var worker = Process.GetProcessById(pid);
+        if (Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+        {
+            // The worker's llama.cpp waits at OpenMP barriers briefly (WorkerLaunch.ApplyThreadingDefaults).
+            Assert.Contains("GOMP_SPINCOUNT=" + WorkerLaunch.DefaultGompSpinCount, File.ReadAllText($"/proc/{pid}/environ").Split('\0'));
+        }
+
         Assert.Equal("unloaded", (await ModelAsync(server, "beta")).GetProperty("status").GetString());
 
         using (var last = await CompleteAsync(server, "alpha", keepAlive: "0"))
