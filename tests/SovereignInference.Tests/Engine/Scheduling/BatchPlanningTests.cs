@@ -61,6 +61,49 @@ public sealed class BatchPlanningTests
     }
 
     [Fact]
+    public async Task Decode_tokens_go_in_slot_order_whatever_order_the_sequences_were_admitted_in()
+    {
+        // llama.cpp (one KV stream per sequence) splits a batch into one pass per run of consecutive sequence ids in
+        // token order: 2, 0, 1 would cost two passes, 0, 1, 2 one.
+        using var s = new ScriptedScheduler(new ScriptedModelRunner(maxSequences: 3), ScriptedScheduler.FixedChunks(16));
+        var first = new[] { s.Request([1, 2, 3], maxNewTokens: 2), s.Request([10, 11, 12], maxNewTokens: 2), s.Request([20, 21, 22], maxNewTokens: 2) };
+        using (await s.HoldAsync())
+        {
+            foreach (var r in first)
+            {
+                s.Scheduler.Enqueue(r);
+            }
+        }
+
+        foreach (var r in first)
+        {
+            await ScriptedScheduler.ReadAsync(r);
+        }
+
+        // Each new prompt extends one slot's cache, so prefix reuse hands out slots 2, 0, 1 in admission order.
+        var second = new[] { s.Request([20, 21, 22, 90], maxNewTokens: 4), s.Request([1, 2, 3, 91], maxNewTokens: 4), s.Request([10, 11, 12, 92], maxNewTokens: 4) };
+        var before = s.Runner.Batches.Count;
+        using (await s.HoldAsync())
+        {
+            foreach (var r in second)
+            {
+                s.Scheduler.Enqueue(r);
+            }
+        }
+
+        foreach (var r in second)
+        {
+            await ScriptedScheduler.ReadAsync(r);
+        }
+
+        var decodeSteps = s.Runner.Batches.Skip(before).Where(b => b.Length == 3 && b.All(t => t.WantLogits)).ToList();
+        Assert.NotEmpty(decodeSteps);
+        Assert.All(decodeSteps, b => Assert.Equal([0, 1, 2], b.Select(t => t.Sequence)));
+        Assert.Contains(s.Runner.Truncations, t => t.Sequence == 2 && t.From == 3);
+        Assert.Empty(s.Runner.Violations);
+    }
+
+    [Fact]
     public async Task Prompt_chunks_take_only_what_the_batch_has_left_after_the_decode_tokens()
     {
         // Batches of at most 4 tokens; the chunk (8) would allow more.
