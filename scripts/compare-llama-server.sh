@@ -28,8 +28,9 @@ MODEL=$out/bench100m-llama2vocab-text.gguf
 OURS=http://127.0.0.1:18280
 PEER_URL=http://127.0.0.1:18290
 
+# Ours loads the model before it reports ready (--preload), as llama-server does; the first round measures serving, not loading.
 "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$OURS" --grpc-url http://127.0.0.1:18281 \
-  --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" ${OURS_ARGS:-} >"$out/ours.log" 2>&1 &
+  --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} >"$out/ours.log" 2>&1 &
 ours_pid=$!
 "$PEER" -m "$MODEL" --host 127.0.0.1 --port 18290 -t "$THREADS" -np $PARALLEL -c $((PARALLEL * 512)) --no-webui >"$out/peer.log" 2>&1 &
 peer_pid=$!
