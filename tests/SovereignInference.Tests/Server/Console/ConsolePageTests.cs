@@ -304,7 +304,7 @@ public sealed class ConsolePageTests(ConsoleBrowser browser) : IClassFixture<Con
         await using var console = await browser.OpenAsync(server.HttpBase);
         var page = console.Page;
         const string Models = """
-            {"object":"list","memory_budget_bytes":8589934592,"data":[
+            {"object":"list","data":[
               {"id":"scripted","object":"model","owned_by":"sovereign","status":"loaded","memory_estimate_bytes":2147483648,"pid":4242,"loads":3,"evictions":1,"context_length":4096,"quantization":"Q8_0"},
               {"id":"sovereign-demo","object":"model","owned_by":"sovereign","status":"unloaded","memory_estimate_bytes":1073741824,"loads":1,"evictions":1}]}
             """;

@@ -211,10 +211,10 @@ async function renderModels() {
   }
   // The outcome of the last load/unload stays in the note: a refresh must not wipe it before anyone reads it.
   $("models-note").textContent = [actionNote, ...notes].filter((n) => n).join(" ");
-  renderBudget(list, anyEstimate ? totalEstimate : null);
+  renderBudget(anyEstimate ? totalEstimate : null);
 }
 
-function renderBudget(list, totalEstimate) {
+function renderBudget(totalEstimate) {
   const target = $("memory-budget");
   // The model manager exports a budget and what is in use per device (sovereign_memory_budget{device="ram"|"gpu0"...},
   // sovereign_memory_in_use{device}); without them, the loaded models' estimate alone.
