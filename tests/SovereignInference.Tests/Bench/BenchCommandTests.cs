@@ -141,6 +141,7 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("--concurrency", "1,x", "--concurrency")]
     [InlineData("--requests", "0", "--requests")]
     [InlineData("--delay", "-1", "--delay")]
+    [InlineData("--warmup", "-1", "--warmup")]
     [InlineData("--url", "ftp://host", "--url")]
     [InlineData("--prompt-file", "/no/such/file.txt", "--prompt-file")]
     [InlineData("--grpc", "http://127.0.0.1:9", "not both")]
@@ -173,6 +174,26 @@ public sealed class BenchCommandTests : IDisposable
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var started = report.RootElement.GetProperty("started_at").GetDateTimeOffset();
         Assert.True(started - invoked >= TimeSpan.FromSeconds(1.4), $"the first request went out {(started - invoked).TotalSeconds:0.00} s after the call");
+    }
+
+    [Fact]
+    public async Task Warm_up_requests_reach_the_server_but_not_the_figures()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var json = _dir.File("warm.json");
+
+        var (exit, output, error) = await InvokeAsync(
+            "--url", server.HttpBase.ToString(), "--model", "scripted", "--requests", "2", "--max-tokens", "3",
+            "--prompt-file", LoopPromptFile(), "--json", json, "--warmup", "3");
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        Assert.Contains("warm-up: 3 requests, 0 failed", output, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var level = Assert.Single(report.RootElement.GetProperty("levels").EnumerateArray());
+        Assert.Equal(2, level.GetProperty("requests").GetInt32());
+        Assert.Equal(6, level.GetProperty("output_tokens").GetInt64());
+        var samples = OperationsTestSupport.ParsePrometheus(await server.Http.GetStringAsync("metrics"));
+        Assert.Equal(5 * 3, OperationsTestSupport.Sample(samples, "sovereign_generation_tokens_total", ("model", "scripted")));
     }
 
     [Fact]

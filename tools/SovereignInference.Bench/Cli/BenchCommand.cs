@@ -29,9 +29,10 @@ internal static class BenchCommand
         var promptFile = new Option<string?>("--prompt-file") { Description = "Send this file's text as the prompt of every request instead of synthetic prompts." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds one request may take before it counts as failed.", DefaultValueFactory = _ => 600 };
         var delay = new Option<double>("--delay") { Description = "Seconds to wait after start-up before the first request, e.g. to send a long prompt into a load another bench drives (start-up work then does not disturb the load).", DefaultValueFactory = _ => 0 };
+        var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests sent one after another before the first level (the client's and the server's first-request costs stay out of the figures).", DefaultValueFactory = _ => 0 };
         var command = new Command("bench", "Benchmark a running server: N concurrent streaming clients, throughput, TTFT and inter-token latency percentiles.")
         {
-            url, grpc, apiKey, model, concurrency, requests, promptTokens, maxTokens, stream, ignoreEos, seed, json, promptFile, timeout, delay,
+            url, grpc, apiKey, model, concurrency, requests, promptTokens, maxTokens, stream, ignoreEos, seed, json, promptFile, timeout, delay, warmup,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,6 +54,7 @@ internal static class BenchCommand
                 PromptFile = result.GetValue(promptFile),
                 Timeout = TimeSpan.FromSeconds(Positive(result.GetValue(timeout), "--timeout", errors)),
                 Delay = Seconds(result.GetValue(delay), "--delay", errors),
+                WarmUp = NotNegative(result.GetValue(warmup), "--warmup", errors),
             };
             if (settings.Url is null && settings.GrpcUrl is null)
             {
@@ -140,6 +142,16 @@ internal static class BenchCommand
         if (value <= 0)
         {
             errors.Add($"{option} must be at least 1");
+        }
+
+        return value;
+    }
+
+    private static int NotNegative(int value, string option, List<string> errors)
+    {
+        if (value < 0)
+        {
+            errors.Add($"{option} must be 0 or more");
         }
 
         return value;

@@ -27,6 +27,12 @@ internal static class BenchApplication
             await Task.Delay(settings.Delay, cancellationToken);
         }
 
+        if (settings.WarmUp > 0)
+        {
+            var failed = await new BenchRunner(target, prompts).WarmUpAsync(settings.WarmUp, cancellationToken);
+            console.MarkupLine(Markup.Escape($"warm-up: {settings.WarmUp} requests, {failed} failed (not counted)"));
+        }
+
         var startedAt = DateTimeOffset.UtcNow;
         var runner = (IBenchProgress? progress) => new BenchRunner(target, prompts, progress).RunAsync(settings.Concurrency, settings.Requests, cancellationToken);
         var levels = await SpectreProgress.RunAsync(console, progress => runner(progress));

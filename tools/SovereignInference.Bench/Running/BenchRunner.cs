@@ -35,6 +35,23 @@ internal sealed class BenchRunner
         return results;
     }
 
+    /// <summary>
+    /// Sends <paramref name="count"/> requests one after another and forgets them: the client's own start-up (JIT,
+    /// connection) and the server's first-request costs then fall outside the measured levels. Their prompts come from a
+    /// level number no measured level uses, so they leave no prefix a measured request could reuse. Returns how many failed.
+    /// </summary>
+    public async Task<int> WarmUpAsync(int count, CancellationToken cancellationToken)
+    {
+        var failed = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var trace = await _target.SendAsync(_prompts.Get(0, i), cancellationToken);
+            failed += trace.Succeeded ? 0 : 1;
+        }
+
+        return failed;
+    }
+
     public async Task<LevelStatistics> RunLevelAsync(int concurrency, int requests, CancellationToken cancellationToken)
     {
         var prompts = Enumerable.Range(0, requests).Select(i => _prompts.Get(concurrency, i)).ToArray();

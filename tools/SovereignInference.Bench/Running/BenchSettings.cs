@@ -34,6 +34,9 @@ internal sealed record BenchSettings
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Unmeasured requests sent one after another before the first level.</summary>
+    public int WarmUp { get; init; }
+
     /// <summary>Wait this long after start-up before the first request (lets a second client join a running load).</summary>
     public TimeSpan Delay { get; init; }
 }
