@@ -59,11 +59,12 @@ for t in 2 1; do
 
   echo "== threads $t: a 1,024-token prompt arriving while 8 streams decode (chunked prefill) vs alone"
   # 8 streams of 384 tokens; the long prompt's client starts with them and sends after 5 s (--delay), so its start-up
-  # does not disturb the streams and its prefill falls inside their lifetime. Server defaults: --prefill-chunk 256 and
-  # --max-step-factor 2; then the same with --max-step-factor 0 (fixed 256-token chunks) for comparison.
+  # does not disturb the streams and its prefill falls inside their lifetime. Adaptive chunks as
+  # named (--prefill-chunk 256 --max-step-factor 2; the server's defaults are now 512 and 4), then --max-step-factor 0
+  # (fixed 256-token chunks) for comparison.
   LONGSTREAM=384
   for variant in adaptive fixed; do
-    extra=(); [ "$variant" = fixed ] && extra=(--max-step-factor 0)
+    extra=(--prefill-chunk 256 --max-step-factor 2); [ "$variant" = fixed ] && extra=(--prefill-chunk 256 --max-step-factor 0)
     start_server "$MODEL" --parallel 9 --ctx-size 1200 --threads $t "${extra[@]}"
     if [ "$variant" = adaptive ]; then
       "${B[@]}" bench --url "$HTTP" --model "$(id_of "$MODEL")" --concurrency 1 --requests 2 --prompt-tokens 1024 --max-tokens 4 --seed 7 --json "$out/long-alone-t$t.json" >/dev/null

@@ -30,7 +30,7 @@ public sealed class EngineOptions
     public int PrefillChunk { get; set; } = 512;
 
     /// <summary>While sequences generate, a step with prompt chunks may take at most this many times a decode-only step (0 = fixed chunks).</summary>
-    public double MaxStepFactor { get; set; } = 2;
+    public double MaxStepFactor { get; set; } = 4;
 
     /// <summary>Requests that may wait for a slot before callers get Overloaded.</summary>
     public int QueueCapacity { get; set; } = 64;

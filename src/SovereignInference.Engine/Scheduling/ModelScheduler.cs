@@ -29,6 +29,7 @@ public sealed partial class ModelScheduler : IDisposable
     private readonly Slot[] _slots;
     private readonly List<ActiveSequence> _active = [];
     private readonly BatchToken[] _batch;
+    private readonly int[] _waitingPromptTokens;
     private readonly PrefillBudget _prefillBudget;
     private readonly Thread _thread;
     private readonly string _name;
@@ -50,6 +51,7 @@ public sealed partial class ModelScheduler : IDisposable
         _admission = new FairAdmissionQueue<SequenceRequest>(options.QueueCapacity, r => r.Generation.User, options.UserWeight);
         _slots = Enumerable.Range(0, runner.MaxSequences).Select(i => new Slot(i)).ToArray();
         _batch = new BatchToken[runner.MaxBatchTokens];
+        _waitingPromptTokens = new int[runner.MaxSequences];
         _prefillBudget = new PrefillBudget(options.PrefillChunkTokens, options.MaxStepFactor, runner.MaxSequences);
         _thread = new Thread(Run) { IsBackground = true, Name = $"sovereign-decode:{name}" };
         _thread.Start();
@@ -209,8 +211,8 @@ public sealed partial class ModelScheduler : IDisposable
 
     /// <summary>
     /// Decode first: one token for every generating sequence, in slot order; then prompt chunks under the budget
-    /// (<see cref="PrefillBudget"/>: the full chunk when nobody generates, otherwise what keeps the step short), which
-    /// goes to the oldest prompts first, their tokens again in slot order.
+    /// (<see cref="PrefillBudget"/>: while the batch fills, as many whole prompts as are worth taking together; otherwise
+    /// what keeps the step short), which goes to the oldest prompts first, their tokens again in slot order.
     /// </summary>
     /// <remarks>
     /// Slot order matters: with one KV stream per sequence llama.cpp splits a batch into micro-batches of sequences
@@ -244,8 +246,16 @@ public sealed partial class ModelScheduler : IDisposable
         }
 
         // With no prompt waiting (the usual decode step) there is nothing to size.
-        var prefilling = _active.Count - decodeSeqs;
-        var budget = prefilling == 0 ? 0 : Math.Min(_prefillBudget.Next(decodeSeqs, prefilling), _batch.Length - count);
+        var prefilling = 0;
+        foreach (var seq in _active)
+        {
+            if (seq.IsPrefilling)
+            {
+                _waitingPromptTokens[prefilling++] = seq.Request.PromptTokens.Length - seq.PrefillCursor;
+            }
+        }
+
+        var budget = prefilling == 0 ? 0 : Math.Min(_prefillBudget.Next(decodeSeqs, _waitingPromptTokens.AsSpan(0, prefilling)), _batch.Length - count);
         var prefillTokens = 0;
         var prefillSeqs = 0;
 

@@ -12,8 +12,9 @@ namespace SovereignInference.Engine.Scheduling;
 /// thread or process took a core), so both are medians of recent samples (<see cref="DecodeWindow"/> decode-only steps
 /// of that size, <see cref="PromptWindow"/> steps with prompt tokens): a few preempted steps move neither. A long prompt
 /// beside streams would leave the decode estimate unrefreshed, so every <see cref="RefreshSteps"/> steps with prompt
-/// tokens (and whenever no decode time is known) one step carries no prompt tokens and measures it afresh. With nobody
-/// generating there is no one to stall and the full chunk is used. Until the cost of a prompt token is known, chunks
+/// tokens (and whenever no decode time is known) one step carries no prompt tokens and measures it afresh. While the
+/// batch is still filling (as many prompts wait as streams generate) the same two estimates decide how many whole prompts
+/// go into one step (see <see cref="Burst"/>). Until the cost of a prompt token is known, chunks
 /// are <see cref="WarmupChunk"/>. Used only from the scheduler thread.
 /// </remarks>
 public sealed class PrefillBudget
@@ -23,6 +24,9 @@ public sealed class PrefillBudget
 
     /// <summary>Fewest prompt tokens per step, so a prompt always progresses however slow its tokens are.</summary>
     public const int MinChunk = 4;
+
+    /// <summary>Fewest prompt tokens in a step for it to count towards the cost of a prompt token (once one sample exists).</summary>
+    public const int MinSampleTokens = 16;
 
     /// <summary>Steps with prompt tokens beside generating streams before a decode-only step re-measures the decode.</summary>
     public const int RefreshSteps = 16;
@@ -59,15 +63,45 @@ public sealed class PrefillBudget
         _decodeSamples = new int[maxSequences + 1];
     }
 
-    /// <summary>Seconds a decode-only step of this many sequences is expected to take (0 = not measured yet).</summary>
+    /// <summary>
+    /// Seconds a decode-only step of this many sequences is expected to take: measured at that count, or interpolated
+    /// between the nearest measured counts below and above; 0 when neither (measure first). Borrowing a smaller count's
+    /// time alone would understate the decode and so overstate what each prompt token beside it costs: 5 streams
+    /// charged with 1 stream's 12 ms once made a prompt token look 6 ms dear, and prompts went in 4-token chunks.
+    /// </summary>
     public double DecodeStepSeconds(int decodeSequences)
     {
-        // The nearest measured count at or below: decode cost grows with the batch, so this errs towards smaller chunks.
-        for (var n = Math.Min(decodeSequences, _decodeSeconds.Length - 1); n > 0; n--)
+        var n = Math.Min(decodeSequences, _decodeSeconds.Length - 1);
+        if (n <= 0)
         {
-            if (_decodeSamples[n] > 0)
+            return 0;
+        }
+
+        if (_decodeSamples[n] > 0)
+        {
+            return Median(_decodeSeconds[n], _decodeSamples[n]);
+        }
+
+        var below = NearestMeasured(n, -1);
+        var above = NearestMeasured(n, +1);
+        if (below == 0 || above == 0)
+        {
+            return 0;
+        }
+
+        var low = Median(_decodeSeconds[below], _decodeSamples[below]);
+        var high = Median(_decodeSeconds[above], _decodeSamples[above]);
+        return low + ((high - low) * (n - below) / (above - below));
+    }
+
+    /// <summary>The nearest count in direction <paramref name="step"/> from <paramref name="n"/> with a decode-only measurement; 0 if none.</summary>
+    private int NearestMeasured(int n, int step)
+    {
+        for (var m = n + step; m > 0 && m < _decodeSamples.Length; m += step)
+        {
+            if (_decodeSamples[m] > 0)
             {
-                return Median(_decodeSeconds[n], _decodeSamples[n]);
+                return m;
             }
         }
 
@@ -78,21 +112,25 @@ public sealed class PrefillBudget
     public double SecondsPerPromptToken => _promptSamples == 0 ? 0 : Median(_promptSeconds, _promptSamples);
 
     /// <summary>
-    /// Prompt tokens the next step may carry beside <paramref name="decodeSequences"/> generating sequences while
-    /// <paramref name="prefillingSequences"/> wait for the rest of their prompt; 0 when the next step should be
-    /// decode-only to measure the decode.
+    /// Prompt tokens the next step may carry beside <paramref name="decodeSequences"/> generating sequences, given the
+    /// remaining prompt tokens of the sequences waiting for their prompt in the order the budget goes to them (oldest
+    /// first); 0 when the next step should be decode-only to measure the decode.
     /// </summary>
     /// <remarks>
     /// While at least as many sequences wait for their prompt as generate, the batch is still filling (a burst of
-    /// arrivals, a wave of requests): the prompts get the full chunk, as TGI's waiting-served ratio of 1 would, because
-    /// trickling them in beside a few streams costs throughput for every request (small chunks and small decode batches
-    /// are the least efficient) to protect the few. Otherwise the streams are the majority and their steps are kept short.
+    /// arrivals, a wave of requests) and <see cref="Burst"/> decides. Otherwise the streams are the majority and their
+    /// steps are kept short: the step takes at most <c>factor</c> times a decode-only step.
     /// </remarks>
-    public int Next(int decodeSequences, int prefillingSequences = 0)
+    public int Next(int decodeSequences, ReadOnlySpan<int> waitingPromptTokens = default)
     {
-        if (_factor == 0 || decodeSequences == 0 || prefillingSequences >= decodeSequences)
+        if (_factor == 0)
         {
             return _maxChunk;
+        }
+
+        if (decodeSequences == 0 || waitingPromptTokens.Length >= decodeSequences)
+        {
+            return Burst(decodeSequences, waitingPromptTokens);
         }
 
         var decode = DecodeStepSeconds(decodeSequences);
@@ -109,6 +147,47 @@ public sealed class PrefillBudget
 
         var tokens = (_factor - 1) * decode / perToken;
         return (int)Math.Clamp(Math.Floor(tokens), Math.Min(MinChunk, _maxChunk), _maxChunk);
+    }
+
+    /// <summary>
+    /// A filling batch: whole prompts go into the step one after another for as long as taking the next one saves the
+    /// prompts from it onwards more than it delays those already in the step. Taking prompt j now rather than in a step
+    /// of its own spares it and every prompt behind it that step's fixed cost (a decode-only step: reading the weights
+    /// once more), and makes each of the j prompts already in the step wait for its tokens. Where a step's time grows
+    /// with its tokens (a CPU: 48 prompt tokens cost ~8 decode steps) a wave's prompts go one per step, so the first
+    /// answers start after one prompt's time instead of all of them; where a step costs about the same whatever it
+    /// carries (a GPU) the wave goes in one step, as llama-server and vLLM batch it. Before any prompt token has been
+    /// measured, the full chunk.
+    /// </summary>
+    private int Burst(int decodeSequences, ReadOnlySpan<int> waiting)
+    {
+        var perToken = SecondsPerPromptToken;
+        if (waiting.Length <= 1 || perToken <= 0)
+        {
+            return _maxChunk;
+        }
+
+        // The fixed cost: a decode-only step of the streams, or with none yet of one stream (reading the weights once).
+        // Not measured yet: beside streams, one decode-only step measures it; with no stream, the first prompt goes
+        // alone and the next step measures it.
+        var fixedCost = DecodeStepSeconds(Math.Max(decodeSequences, 1));
+        if (fixedCost <= 0)
+        {
+            return decodeSequences > 0 ? 0 : Math.Min(waiting[0], _maxChunk);
+        }
+
+        long tokens = waiting[0];
+        for (var j = 1; j < waiting.Length && tokens < _maxChunk; j++)
+        {
+            if ((waiting.Length - j) * fixedCost <= j * perToken * waiting[j])
+            {
+                break;
+            }
+
+            tokens += waiting[j];
+        }
+
+        return (int)Math.Min(tokens, _maxChunk);
     }
 
     /// <summary>Records one step: <paramref name="decodeSequences"/> generating tokens and <paramref name="promptTokens"/> prompt tokens took <paramref name="seconds"/>.</summary>
@@ -139,6 +218,13 @@ public sealed class PrefillBudget
 
         var baseline = decodeSequences == 0 ? 0 : DecodeStepSeconds(decodeSequences);
         if (decodeSequences > 0 && baseline == 0)
+        {
+            return;
+        }
+
+        // A step's time varies by a few milliseconds whatever it carries; over a handful of prompt tokens that noise
+        // would be most of the sample (and small chunks from a high estimate would only feed it more such samples).
+        if (promptTokens < MinSampleTokens && _promptSamples > 0)
         {
             return;
         }

@@ -13,7 +13,7 @@ public sealed record SchedulerOptions
     /// With sequences generating, prompt chunks are sized so one step takes at most this many times a decode-only
     /// step (see <see cref="PrefillBudget"/>); 0 = always <see cref="PrefillChunkTokens"/>.
     /// </summary>
-    public double MaxStepFactor { get; init; } = 2;
+    public double MaxStepFactor { get; init; } = 4;
 
     /// <summary>
     /// Admission weight of a user (API key name) when several wait: admissions per fair-share round.

@@ -56,7 +56,7 @@ internal static class ServeCommand
         Add<int?>("--ctx-size", "CtxSize", "Tokens per sequence, prompt + output (default: the model's, capped at 8192).");
         Add<int?>("--batch-size", "BatchSize", "Most tokens per decode call (default 512).");
         Add<int?>("--prefill-chunk", "PrefillChunk", "Most prompt tokens per step (default 512, as llama-server's micro-batch; at most --batch-size).");
-        Add<double?>("--max-step-factor", "MaxStepFactor", "While streams generate, size prompt chunks so a step takes at most this many times a decode-only step (default 2; 0 = always --prefill-chunk).");
+        Add<double?>("--max-step-factor", "MaxStepFactor", "While streams generate, size prompt chunks so a step takes at most this many times a decode-only step (default 4; 0 = always --prefill-chunk).");
         Add<int?>("--queue-capacity", "QueueCapacity", "Requests that may wait for a slot (default 64).");
         Add<int?>("--gpu-layers", "GpuLayers", "Layers to offload to the GPU (0 = CPU, -1 = all).");
         Add<bool?>("--flash-attn", "FlashAttn", "Flash attention on (--flash-attn) or off (--flash-attn false); default: llama.cpp decides.");

@@ -183,11 +183,11 @@ public sealed class BenchCommandTests : IDisposable
         var json = _dir.File("warm.json");
 
         var (exit, output, error) = await InvokeAsync(
-            "--url", server.HttpBase.ToString(), "--model", "scripted", "--requests", "2", "--max-tokens", "3",
+            "--url", server.HttpBase.ToString(), "--model", "scripted", "--concurrency", "2", "--requests", "2", "--max-tokens", "3",
             "--prompt-file", LoopPromptFile(), "--json", json, "--warmup", "3");
 
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
-        Assert.Contains("warm-up: 3 requests, 0 failed", output, StringComparison.Ordinal);
+        Assert.Contains("warm-up: 3 requests over 2 clients, 0 failed", output, StringComparison.Ordinal);
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var level = Assert.Single(report.RootElement.GetProperty("levels").EnumerateArray());
         Assert.Equal(2, level.GetProperty("requests").GetInt32());

@@ -29,7 +29,7 @@ internal static class BenchCommand
         var promptFile = new Option<string?>("--prompt-file") { Description = "Send this file's text as the prompt of every request instead of synthetic prompts." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds one request may take before it counts as failed.", DefaultValueFactory = _ => 600 };
         var delay = new Option<double>("--delay") { Description = "Seconds to wait after start-up before the first request, e.g. to send a long prompt into a load another bench drives (start-up work then does not disturb the load).", DefaultValueFactory = _ => 0 };
-        var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests sent one after another before the first level (the client's and the server's first-request costs stay out of the figures).", DefaultValueFactory = _ => 0 };
+        var warmup = new Option<int>("--warmup") { Description = "Unmeasured short requests (16 tokens at most) sent before the first level at its concurrency: each client's connection and the client's and the server's first-request costs stay out of the figures.", DefaultValueFactory = _ => 0 };
         var command = new Command("bench", "Benchmark a running server: N concurrent streaming clients, throughput, TTFT and inter-token latency percentiles.")
         {
             url, grpc, apiKey, model, concurrency, requests, promptTokens, maxTokens, stream, ignoreEos, seed, json, promptFile, timeout, delay, warmup,

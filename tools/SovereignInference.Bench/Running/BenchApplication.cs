@@ -29,8 +29,8 @@ internal static class BenchApplication
 
         if (settings.WarmUp > 0)
         {
-            var failed = await new BenchRunner(target, prompts).WarmUpAsync(settings.WarmUp, cancellationToken);
-            console.MarkupLine(Markup.Escape($"warm-up: {settings.WarmUp} requests, {failed} failed (not counted)"));
+            var failed = await new BenchRunner(target, prompts).WarmUpAsync(settings.WarmUp, settings.Concurrency[0], cancellationToken);
+            console.MarkupLine(Markup.Escape($"warm-up: {settings.WarmUp} requests over {Math.Min(settings.WarmUp, settings.Concurrency[0])} clients, {failed} failed (not counted)"));
         }
 
         var startedAt = DateTimeOffset.UtcNow;

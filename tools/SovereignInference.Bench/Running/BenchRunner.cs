@@ -36,21 +36,33 @@ internal sealed class BenchRunner
     }
 
     /// <summary>
-    /// Sends <paramref name="count"/> requests one after another and forgets them: the client's own start-up (JIT,
-    /// connection) and the server's first-request costs then fall outside the measured levels. Their prompts come from a
-    /// level number no measured level uses, so they leave no prefix a measured request could reuse. Returns how many failed.
+    /// Sends <paramref name="count"/> short requests (at most <see cref="WarmUpMaxTokens"/> tokens) over
+    /// <paramref name="concurrency"/> clients and forgets them: the client's own start-up (JIT, one connection per
+    /// client) and the server's first-request costs then fall outside the measured levels. Their prompts come from a level
+    /// number no measured level uses, so they leave no prefix a measured request could reuse. Returns how many failed.
     /// </summary>
-    public async Task<int> WarmUpAsync(int count, CancellationToken cancellationToken)
+    public async Task<int> WarmUpAsync(int count, int concurrency, CancellationToken cancellationToken)
     {
         var failed = 0;
-        for (var i = 0; i < count; i++)
+        var next = -1;
+        var clients = Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(async () =>
         {
-            var trace = await _target.SendAsync(_prompts.Get(0, i), cancellationToken);
-            failed += trace.Succeeded ? 0 : 1;
-        }
-
+            while (Interlocked.Increment(ref next) is var i && i < count)
+            {
+                var prompt = _prompts.Get(0, i);
+                var trace = await _target.SendAsync(prompt with { MaxTokens = Math.Min(prompt.MaxTokens, WarmUpMaxTokens) }, cancellationToken);
+                if (!trace.Succeeded)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }, cancellationToken));
+        await Task.WhenAll(clients);
         return failed;
     }
+
+    /// <summary>Output tokens of a warm-up request (enough to run every per-token path a few times).</summary>
+    public const int WarmUpMaxTokens = 16;
 
     public async Task<LevelStatistics> RunLevelAsync(int concurrency, int requests, CancellationToken cancellationToken)
     {

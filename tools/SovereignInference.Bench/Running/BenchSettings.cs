@@ -34,7 +34,7 @@ internal sealed record BenchSettings
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Unmeasured requests sent one after another before the first level.</summary>
+    /// <summary>Unmeasured short requests sent before the first level, at its concurrency.</summary>
     public int WarmUp { get; init; }
 
     /// <summary>Wait this long after start-up before the first request (lets a second client join a running load).</summary>

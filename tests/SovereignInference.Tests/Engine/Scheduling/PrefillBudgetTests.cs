@@ -14,16 +14,62 @@ public sealed class PrefillBudgetTests
     }
 
     [Fact]
-    public void While_as_many_wait_for_their_prompt_as_generate_prompts_get_the_full_chunk()
+    public void While_as_many_wait_for_their_prompt_as_generate_the_burst_rule_decides_otherwise_the_streams_keep_steps_short()
     {
+        // A step's fixed cost (3 decoding streams) is 15 ms; a prompt token costs 2 ms. Prompts of 2 tokens are worth
+        // taking together while each spares itself and those behind it more than it costs those already in the step (4 ms
+        // each): the fifth would spare only itself 15 ms and cost the four 16 ms. 200-token prompts go one at a time.
         var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
         budget.Observe(decodeSequences: 3, promptTokens: 0, seconds: 0.015);
         budget.Observe(decodeSequences: 0, promptTokens: 100, seconds: 0.200);
 
-        Assert.Equal(256, budget.Next(decodeSequences: 3, prefillingSequences: 5)); // a wave of 8 arriving: fill the batch
-        Assert.Equal(256, budget.Next(decodeSequences: 3, prefillingSequences: 3));
-        Assert.Equal(7, budget.Next(decodeSequences: 3, prefillingSequences: 2)); // streams are the majority: keep steps short
+        Assert.Equal(8, budget.Next(decodeSequences: 3, [2, 2, 2, 2, 2])); // a wave arriving: four of the five together
+        Assert.Equal(200, budget.Next(decodeSequences: 3, [200, 200, 200])); // one at a time
+        Assert.Equal(7, budget.Next(decodeSequences: 3, [2, 2])); // streams are the majority: keep steps short
         Assert.Equal(7, budget.Next(decodeSequences: 3));
+    }
+
+    [Fact]
+    public void A_wave_of_prompts_goes_one_per_step_where_prompt_tokens_dominate_the_step()
+    {
+        // This 2-core CPU: a 48-token prompt takes ~75 ms, a decode-only step ~9 ms. Taking a second prompt into the
+        // first step would delay the first by 75 ms to spare the other seven 9 ms each: not worth it.
+        var cpu = new PrefillBudget(maxChunk: 512, factor: 2, maxSequences: 8);
+        cpu.Observe(decodeSequences: 1, promptTokens: 0, seconds: 0.009);
+        cpu.Observe(decodeSequences: 2, promptTokens: 0, seconds: 0.010);
+        cpu.Observe(decodeSequences: 0, promptTokens: 48, seconds: 0.075);
+
+        Assert.Equal(48, cpu.Next(0, [48, 48, 48, 48, 48, 48, 48, 48]));
+        Assert.Equal(48, cpu.Next(1, [48, 48, 48, 48, 48, 48, 48]));
+        Assert.Equal(48, cpu.Next(2, [48, 48, 48, 48, 48, 48]));
+        Assert.Equal(512, cpu.Next(0, [2000, 48])); // a prompt longer than the chunk fills it
+        Assert.Equal(512, cpu.Next(0, [30])); // alone: the full chunk, as always
+    }
+
+    [Fact]
+    public void A_wave_of_prompts_goes_in_one_step_where_the_step_costs_about_the_same_whatever_it_carries()
+    {
+        // A GPU: a decode-only step 10 ms, a prompt token 20 µs. The wave goes in one step, up to the chunk.
+        var gpu = new PrefillBudget(maxChunk: 512, factor: 2, maxSequences: 8);
+        gpu.Observe(decodeSequences: 1, promptTokens: 0, seconds: 0.010);
+        gpu.Observe(decodeSequences: 0, promptTokens: 500, seconds: 0.010);
+
+        Assert.Equal(8 * 48, gpu.Next(0, [48, 48, 48, 48, 48, 48, 48, 48]));
+        Assert.Equal(512, gpu.Next(0, [300, 300]));
+    }
+
+    [Fact]
+    public void A_wave_before_a_prompt_token_is_measured_gets_the_full_chunk_and_before_the_decode_is_measured_measures_it()
+    {
+        var fresh = new PrefillBudget(maxChunk: 512, factor: 2, maxSequences: 8);
+        Assert.Equal(512, fresh.Next(0, [48, 48, 48]));
+
+        var noDecodeYet = new PrefillBudget(maxChunk: 512, factor: 2, maxSequences: 8);
+        noDecodeYet.Observe(decodeSequences: 0, promptTokens: 48, seconds: 0.075);
+        Assert.Equal(48, noDecodeYet.Next(0, [48, 48, 48])); // the first prompt alone; the next step measures its decode
+        Assert.Equal(0, noDecodeYet.Next(1, [48, 48])); // a decode-only step to learn the fixed cost
+        noDecodeYet.Observe(decodeSequences: 1, promptTokens: 0, seconds: 0.009);
+        Assert.Equal(48, noDecodeYet.Next(1, [48, 48]));
     }
 
     [Fact]
@@ -93,16 +139,41 @@ public sealed class PrefillBudgetTests
     }
 
     [Fact]
-    public void Unmeasured_batch_sizes_use_the_nearest_smaller_measured_one()
+    public void Unmeasured_batch_sizes_are_interpolated_between_measured_ones_or_measured_first()
     {
         var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
         budget.Observe(decodeSequences: 2, promptTokens: 0, seconds: 0.010);
         budget.Observe(decodeSequences: 0, promptTokens: 10, seconds: 0.010);
 
-        Assert.Equal(0.010, budget.DecodeStepSeconds(5), 9);
+        Assert.Equal(0, budget.DecodeStepSeconds(5)); // nothing measured above 2: a smaller count's time would understate it
         Assert.Equal(0, budget.DecodeStepSeconds(1));
-        Assert.Equal(10, budget.Next(5));
-        Assert.Equal(0, budget.Next(1)); // nothing measured at or below 1 sequence: measure first
+        Assert.Equal(0, budget.Next(5)); // measure first
+        Assert.Equal(0, budget.Next(1));
+
+        budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.040);
+        Assert.Equal(0.025, budget.DecodeStepSeconds(5), 9); // halfway between 10 ms at 2 and 40 ms at 8
+        Assert.Equal(25, budget.Next(5));
+    }
+
+    [Fact]
+    public void A_step_with_a_handful_of_prompt_tokens_does_not_move_the_prompt_token_cost()
+    {
+        // 5 streams decode in 30 ms, a prompt token costs 1.5 ms. A 4-token step that happened to take 10 ms longer
+        // would say 4 ms a token; it is noise, and chunks sized from it would only give more such samples.
+        var budget = new PrefillBudget(maxChunk: 256, factor: 2, maxSequences: 8);
+        budget.Observe(decodeSequences: 5, promptTokens: 0, seconds: 0.030);
+        budget.Observe(decodeSequences: 0, promptTokens: 48, seconds: 0.072);
+        for (var i = 0; i < PrefillBudget.PromptWindow; i++)
+        {
+            budget.Observe(decodeSequences: 5, promptTokens: 4, seconds: 0.046);
+        }
+
+        budget.Observe(decodeSequences: 5, promptTokens: 0, seconds: 0.030); // the periodic decode-only step
+        Assert.Equal(0.0015, budget.SecondsPerPromptToken, 9);
+        Assert.InRange(budget.Next(5), 19, 20); // 30 ms / 1.5 ms, give or take the last bit of a double
+
+        budget.Observe(decodeSequences: 5, promptTokens: PrefillBudget.MinSampleTokens, seconds: 0.030 + (PrefillBudget.MinSampleTokens * 0.0015));
+        Assert.Equal(0.0015, budget.SecondsPerPromptToken, 9);
     }
 
     [Fact]
@@ -123,7 +194,7 @@ public sealed class PrefillBudgetTests
         for (var i = 0; i < 100; i++)
         {
             // Prompt tokens got 4x cheaper (say, a warmer cache or a GPU).
-            budget.Observe(decodeSequences: 8, promptTokens: 10, seconds: 0.035);
+            budget.Observe(decodeSequences: 8, promptTokens: 20, seconds: 0.040);
         }
 
         budget.Observe(decodeSequences: 8, promptTokens: 0, seconds: 0.030); // the periodic decode-only step
