@@ -35,6 +35,9 @@ internal sealed class BenchRunner
         return results;
     }
 
+    /// <summary>Output tokens of a warm-up request (enough to run every per-token path a few times).</summary>
+    public const int WarmUpMaxTokens = 16;
+
     /// <summary>
     /// Sends <paramref name="count"/> short requests (at most <see cref="WarmUpMaxTokens"/> tokens) over
     /// <paramref name="concurrency"/> clients and forgets them: the client's own start-up (JIT, one connection per
@@ -43,47 +46,46 @@ internal sealed class BenchRunner
     /// </summary>
     public async Task<int> WarmUpAsync(int count, int concurrency, CancellationToken cancellationToken)
     {
-        var failed = 0;
-        var next = -1;
-        var clients = Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(async () =>
+        var succeeded = new bool[count];
+        await ClosedLoopAsync(concurrency, count, async i =>
         {
-            while (Interlocked.Increment(ref next) is var i && i < count)
-            {
-                var prompt = _prompts.Get(0, i);
-                var trace = await _target.SendAsync(prompt with { MaxTokens = Math.Min(prompt.MaxTokens, WarmUpMaxTokens) }, cancellationToken);
-                if (!trace.Succeeded)
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }
-        }, cancellationToken));
-        await Task.WhenAll(clients);
-        return failed;
+            var prompt = _prompts.Get(0, i);
+            succeeded[i] = (await _target.SendAsync(prompt with { MaxTokens = Math.Min(prompt.MaxTokens, WarmUpMaxTokens) }, cancellationToken)).Succeeded;
+        }, cancellationToken);
+        return succeeded.Count(ok => !ok);
     }
-
-    /// <summary>Output tokens of a warm-up request (enough to run every per-token path a few times).</summary>
-    public const int WarmUpMaxTokens = 16;
 
     public async Task<LevelStatistics> RunLevelAsync(int concurrency, int requests, CancellationToken cancellationToken)
     {
         var prompts = Enumerable.Range(0, requests).Select(i => _prompts.Get(concurrency, i)).ToArray();
         var traces = new RequestTrace[requests];
-        var next = -1;
         _progress?.LevelStarted(concurrency, requests);
         var start = Stopwatch.GetTimestamp();
-        var clients = Enumerable.Range(0, Math.Min(concurrency, requests)).Select(_ => Task.Run(async () =>
+        await ClosedLoopAsync(concurrency, requests, async i =>
+        {
+            var trace = await _target.SendAsync(prompts[i], cancellationToken);
+            traces[i] = trace;
+            _progress?.RequestFinished(concurrency, trace.Succeeded);
+        }, cancellationToken);
+        var end = Stopwatch.GetTimestamp();
+        _progress?.LevelFinished(concurrency);
+        return LevelStatistics.From(concurrency, traces, start, end);
+    }
+
+    /// <summary>
+    /// <paramref name="concurrency"/> clients each send a request, wait for it, and send the next, until request indices
+    /// 0 .. <paramref name="requests"/> − 1 are used up.
+    /// </summary>
+    private static Task ClosedLoopAsync(int concurrency, int requests, Func<int, Task> send, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        return Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, requests)).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < requests)
             {
-                var trace = await _target.SendAsync(prompts[i], cancellationToken);
-                traces[i] = trace;
-                _progress?.RequestFinished(concurrency, trace.Succeeded);
+                await send(i);
             }
-        }, cancellationToken));
-        await Task.WhenAll(clients);
-        var end = Stopwatch.GetTimestamp();
-        _progress?.LevelFinished(concurrency);
-        return LevelStatistics.From(concurrency, traces, start, end);
+        }, cancellationToken)));
     }
 }
