@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Builds libllama + ggml that LLamaSharp 0.30.0 can load (`sovereign serve --native-lib-dir DIR`) from the llama.cpp
-# sources npm's node-llama-cpp bundles (llama/gitRelease.bundle; 3.19.0 = llama.cpp b9842), with the ABI patch
-# scripts/native/llamasharp-0.30-abi.patch (llama_model_params in LLamaSharp 0.30.0's layout, plus the five
-# functions LLamaSharp binds that b9842 lacks). Then, where .NET is present, checks the result with check-abi.
+# sources npm's node-llama-cpp bundles (llama/gitRelease.bundle), with that version's ABI patch
+# scripts/native/llamasharp-0.30-abi-VERSION.patch:
+#   3.21.1 (the default; llama.cpp v0.4.0, 80fb11a, what llama-server in ../shared/peer is built from): drops the two
+#          fields v0.4.0 added to llama_model_params (lazy_mode) and llama_context_params (n_outputs_max_per_seq),
+#          so both are in LLamaSharp 0.30.0's layout again; llamasharp-0.30-known-3.21.1.txt lists the bindings it
+#          leaves changed, none of which SovereignInference calls.
+#   3.19.0 (llama.cpp b9842): llama_model_params in LLamaSharp's layout, plus the five functions b9842 lacks.
+# Then, where .NET is present, checks the result with check-abi.
 #
 #   scripts/native/build-libllama.sh [--out DIR] [--cuda ARCH] [--cpu-target T] [--source DIR | --source-tar FILE]
-#                                    [--jobs N] [--pack-source FILE] [--version 3.19.0]
+#                                    [--jobs N] [--pack-source FILE] [--version 3.21.1|3.19.0]
 #
 #   --out DIR           where the libraries go (default: $CACHE/lib-cpu or $CACHE/lib-cuda-ARCH)
 #   --cuda ARCH         CUDA build for one architecture (e.g. 90a for H100/H200); default: CPU tuned for this host
@@ -21,7 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${SOVEREIGN_NATIVE_CACHE:-$HOME/.cache/sovereign-native}
-version=3.19.0
+version=3.21.1
 out="" cuda="" cpu_target=native source_dir="" source_tar="" pack="" jobs=$(nproc)
 while (($#)); do
   case $1 in
@@ -36,7 +41,10 @@ while (($#)); do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-patch_file=$here/llamasharp-0.30-abi.patch
+patch_file=$here/llamasharp-0.30-abi-$version.patch
+[ -f "$patch_file" ] || { echo "no ABI patch for node-llama-cpp $version ($patch_file); there are: $(cd "$here" && ls llamasharp-0.30-abi-*.patch | tr '\n' ' ')" >&2; exit 2; }
+known_file=$here/llamasharp-0.30-known-$version.txt
+[ -f "$known_file" ] || known_file=$here/llamasharp-0.30-known.txt
 patch_sum=$(sha256sum "$patch_file" | cut -c1-16)
 mkdir -p "$cache"
 
@@ -61,7 +69,7 @@ elif [ -z "$source_dir" ]; then
     echo "$patch_sum" >"$source_dir/.sovereign-patch"
   fi
 fi
-[ -f "$source_dir/src/llama-sharp-abi.cpp" ] || { echo "$source_dir is not patched with $patch_file" >&2; exit 1; }
+grep -q 'LLamaSharp 0.30.0 ABI' "$source_dir/include/llama.h" || { echo "$source_dir is not patched with $patch_file" >&2; exit 1; }
 
 if [ -n "$pack" ]; then
   # What add_subdirectory(ggml) and (src) read; the other GPU backends' sources stay behind.
@@ -123,6 +131,6 @@ done
 
 # 4. The ABI check (needs .NET and a C++ compiler; the GPU machine has no .NET and skips it).
 if command -v dotnet >/dev/null; then
-  "$here/check-abi.sh" --source "$source_dir" --lib "$out"
+  "$here/check-abi.sh" --source "$source_dir" --lib "$out" --known "$known_file"
 fi
 echo "$out"

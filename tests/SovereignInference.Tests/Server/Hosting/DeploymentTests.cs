@@ -112,6 +112,11 @@ public sealed partial class DeploymentTests
         Assert.Contains("scripts/native/build-libllama.sh --cpu-target \"$CPU_TARGET\" --out /native", text, StringComparison.Ordinal);
         Assert.Contains("COPY --from=native /native /app/native", text, StringComparison.Ordinal);
         Assert.Contains("Sovereign__NativeLibDir=/app/native", text, StringComparison.Ordinal);
+
+        // The version the image builds by default has its ABI patch.
+        var native = Path.Combine(Docker, "..", "scripts", "native");
+        var version = System.Text.RegularExpressions.Regex.Match(script, @"\nversion=(\S+)\n").Groups[1].Value;
+        Assert.True(File.Exists(Path.Combine(native, $"llamasharp-0.30-abi-{version}.patch")), $"no ABI patch for the default version {version}");
     }
 
     [Fact]
