@@ -138,6 +138,7 @@ public sealed class LlamaBackend : IModelBackend
             Threads = threads,
             BatchThreads = threads,
             KVUnified = false,
+            LoadMode = spec.Mmap ? LLamaLoadMode.MemoryMap : LLamaLoadMode.None,
         };
 
         var weights = LLamaWeights.LoadFromFile(parameters);

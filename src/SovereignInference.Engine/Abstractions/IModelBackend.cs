@@ -41,6 +41,9 @@ public sealed record ModelLoadSpec(
 {
     /// <summary>Also create an embedding context (mean pooling) for <see cref="LoadedModel.Embeddings"/>.</summary>
     public bool Embeddings { get; init; }
+
+    /// <summary>Map the file (true) or read the weights into memory (false, the default; see EngineOptions.Mmap).</summary>
+    public bool Mmap { get; init; }
 }
 
 /// <summary>

@@ -267,6 +267,7 @@ public sealed partial class ModelManager : IDisposable
             var spec = new ModelLoadSpec(entry.Path, plan.SequenceContextSize, plan.Parallel, _options.BatchSize, settings.GpuLayers!.Value, _options.FlashAttn, settings.KvType!, _options.Threads)
             {
                 Embeddings = entry.SupportsEmbeddings,
+                Mmap = _options.Mmap,
             };
             var vocabulary = entry.Tokenizer is null ? _backend.LoadVocabulary(entry.Path) : null;
             var template = entry.ChatTemplate;

@@ -35,13 +35,33 @@ public sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argumen
     /// </remarks>
     public const string DefaultGompSpinCount = "10000";
 
-    /// <summary>Adds <see cref="DefaultGompSpinCount"/> to a worker's environment unless the server's sets OpenMP waiting itself.</summary>
-    public static void ApplyThreadingDefaults(IDictionary<string, string?> environment)
+    /// <summary>
+    /// Adds to a worker's environment what its llama.cpp should run with, where the server's says nothing of its own:
+    /// <see cref="DefaultGompSpinCount"/> (unless OpenMP waiting is set) and <see cref="HugePageTunable"/>.
+    /// </summary>
+    public static void ApplyNativeDefaults(IDictionary<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
         if (!environment.ContainsKey("GOMP_SPINCOUNT") && !environment.ContainsKey("OMP_WAIT_POLICY"))
         {
             environment["GOMP_SPINCOUNT"] = DefaultGompSpinCount;
         }
+
+        // Huge pages for the weights (read into memory unless --mmap): glibc then advises the kernel to back its large
+        // allocations, llama.cpp's weight buffer among them, with transparent huge pages. A GLIBC_TUNABLES that already
+        // says how to use huge pages is left alone; other tunables in it are kept.
+        environment.TryGetValue("GLIBC_TUNABLES", out var tunables);
+        if (tunables is null || !tunables.Contains("glibc.malloc.hugetlb=", StringComparison.Ordinal))
+        {
+            environment["GLIBC_TUNABLES"] = string.IsNullOrEmpty(tunables) ? HugePageTunable : $"{tunables}:{HugePageTunable}";
+        }
     }
+
+    /// <summary>
+    /// glibc's tunable (2.35 and later) that makes malloc advise transparent huge pages (<c>madvise(MADV_HUGEPAGE)</c>)
+    /// for the memory it maps, so the weights get 2 MiB pages where the kernel's THP mode is <c>madvise</c> (the usual
+    /// default) as well as <c>always</c>. The decode reads every weight once per step; with 4 KiB pages those reads miss
+    /// the TLB far more often. On 2 cores: llama-bench tg128 1.1-1.2x, 8 sequences 1.08x (docs/performance.md).
+    /// </summary>
+    public const string HugePageTunable = "glibc.malloc.hugetlb=1";
 }

@@ -81,7 +81,7 @@ internal sealed partial class WorkerModel : IModelInstance
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        WorkerLaunch.ApplyThreadingDefaults(info.Environment);
+        WorkerLaunch.ApplyNativeDefaults(info.Environment);
         foreach (var arg in launch.Arguments)
         {
             info.ArgumentList.Add(arg);

@@ -88,8 +88,14 @@ public sealed class ModelWorkerTests : IDisposable
         using var worker = Process.GetProcessById(pid);
         if (Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
         {
-            // The worker's llama.cpp waits at OpenMP barriers briefly (WorkerLaunch.ApplyThreadingDefaults).
+            // The worker's llama.cpp waits at OpenMP barriers briefly (WorkerLaunch.ApplyNativeDefaults).
             Assert.Contains("GOMP_SPINCOUNT=" + WorkerLaunch.DefaultGompSpinCount, File.ReadAllText($"/proc/{pid}/environ").Split('\0'));
+        }
+
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null)
+        {
+            // Its weights are read into memory that glibc asks huge pages for (WorkerLaunch.HugePageTunable).
+            Assert.Contains("GLIBC_TUNABLES=" + WorkerLaunch.HugePageTunable, File.ReadAllText($"/proc/{pid}/environ").Split('\0'));
         }
 
         Assert.Equal("unloaded", (await ModelAsync(server, "beta")).GetProperty("status").GetString());
