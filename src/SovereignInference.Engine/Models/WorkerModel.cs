@@ -356,7 +356,7 @@ internal sealed partial class WorkerModel : IModelInstance
         var header = new byte[4];
         try
         {
-            while (ReadFrameAsync(stream, header, CancellationToken.None).GetAwaiter().GetResult() is { } frame)
+            while (ReadFrame(stream, header) is { } frame)
             {
                 switch (frame.Type)
                 {

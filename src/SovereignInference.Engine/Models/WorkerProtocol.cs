@@ -174,15 +174,38 @@ internal static class WorkerProtocol
             return null;
         }
 
+        var payload = PayloadFor(header);
+        await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
+        return ((FrameType)payload[0], payload, payload.Length);
+    }
+
+    /// <summary>
+    /// <see cref="ReadFrameAsync"/> for a thread of its own that does nothing else: a blocking read wakes that thread
+    /// straight from the socket. Awaiting the asynchronous read there instead woke the socket engine's thread, then a
+    /// pool thread for the continuation, then this one, which span before it slept: three wake-ups per token frame,
+    /// each taking a core from the decode threads for a moment (hundreds a second at one stream).
+    /// </summary>
+    public static (FrameType Type, byte[] Payload, int Length)? ReadFrame(Stream stream, byte[] header)
+    {
+        if (stream.ReadAtLeast(header.AsSpan(0, 4), 4, throwOnEndOfStream: false) < 4)
+        {
+            return null;
+        }
+
+        var payload = PayloadFor(header);
+        stream.ReadExactly(payload);
+        return ((FrameType)payload[0], payload, payload.Length);
+    }
+
+    private static byte[] PayloadFor(byte[] header)
+    {
         var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (length is < 1 or > MaxFrameBytes)
         {
             throw new InvalidDataException($"worker frame of {length} bytes is out of range");
         }
 
-        var payload = new byte[length];
-        await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
-        return ((FrameType)payload[0], payload, (int)length);
+        return new byte[length];
     }
 
     public static void WriteError(FrameBuilder frame, EngineException error)
