@@ -44,8 +44,9 @@ public sealed class EngineOptions
     /// <summary>
     /// Map the GGUF file (llama.cpp's default, llama-server's <c>--mmap</c>) instead of reading the weights into the
     /// worker's own memory. Off by default: weights read into memory sit in transparent huge pages (a worker starts with
-    /// glibc's <c>glibc.malloc.hugetlb=1</c>), and the memory-bound CPU decode runs 1.1-1.2x faster than over the file's
-    /// 4 KiB page-cache pages (docs/performance.md). Mapping loads faster and shares the page cache between processes.
+    /// glibc's <c>glibc.malloc.hugetlb=1</c>): llama-bench decodes 1.1-1.2x faster that way than over the file's 4 KiB
+    /// page-cache pages, our server at one stream ~1.05x (docs/performance.md). Mapping loads faster and shares the page
+    /// cache between processes.
     /// </summary>
     public bool Mmap { get; set; }
 

@@ -60,7 +60,7 @@ internal static class ServeCommand
         Add<int?>("--queue-capacity", "QueueCapacity", "Requests that may wait for a slot (default 64).");
         Add<int?>("--gpu-layers", "GpuLayers", "Layers to offload to the GPU (0 = CPU, -1 = all).");
         Add<bool?>("--flash-attn", "FlashAttn", "Flash attention on (--flash-attn) or off (--flash-attn false); default: llama.cpp decides.");
-        Add<bool?>("--mmap", "Mmap", "Map the GGUF file instead of reading the weights into memory (default off: weights in memory use transparent huge pages and decode faster on a CPU).");
+        Add<bool?>("--mmap", "Mmap", "Map the GGUF file instead of reading the weights into memory (default off: weights in memory use transparent huge pages, which the CPU decode reads faster).");
         Add<string>("--kv-type", "KvType", "KV cache type: f16, q8_0 or q4_0.");
         Add<string>("--native-lib-dir", "NativeLibDir", "Directory holding a self-built llama.cpp to load.");
         Add<int?>("--threads", "Threads", "Decode threads (default: all cores).");
