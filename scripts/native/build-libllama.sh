@@ -43,8 +43,8 @@ while (($#)); do
 done
 patch_file=$here/llamasharp-0.30-abi-$version.patch
 [ -f "$patch_file" ] || { echo "no ABI patch for node-llama-cpp $version ($patch_file); there are: $(cd "$here" && ls llamasharp-0.30-abi-*.patch | tr '\n' ' ')" >&2; exit 2; }
-known_file=$here/llamasharp-0.30-known-$version.txt
-[ -f "$known_file" ] || known_file=$here/llamasharp-0.30-known.txt
+known=()
+[ -f "$here/llamasharp-0.30-known-$version.txt" ] && known=(--known "$here/llamasharp-0.30-known-$version.txt")
 patch_sum=$(sha256sum "$patch_file" | cut -c1-16)
 mkdir -p "$cache"
 
@@ -131,6 +131,6 @@ done
 
 # 4. The ABI check (needs .NET and a C++ compiler; the GPU machine has no .NET and skips it).
 if command -v dotnet >/dev/null; then
-  "$here/check-abi.sh" --source "$source_dir" --lib "$out" --known "$known_file"
+  "$here/check-abi.sh" --source "$source_dir" --lib "$out" "${known[@]}"
 fi
 echo "$out"

@@ -1,21 +1,23 @@
 using System.Diagnostics;
 using SovereignInference.AbiCheck;
 
-// check-abi --source LLAMA_CPP_DIR [--lib BUILT_LIB_DIR] [--known FILE] [--skip-library mtmd] [--cxx COMPILER] [--work DIR] [--verbose]
+// check-abi --source LLAMA_CPP_DIR [--lib BUILT_LIB_DIR] [--known FILE[,FILE...]] [--skip-library mtmd] [--cxx COMPILER] [--work DIR] [--verbose]
 // Exit code: 0 no mismatch (other than the known ones), 1 mismatches found, 2 the check could not run.
-// --known: findings (one "subject: message" a line, # comments) that are LLamaSharp's own, reviewed and accepted.
+// --known: findings (one "subject: message" a line, # comments) that are LLamaSharp's own, reviewed and accepted;
+//          several files (comma-separated) are read as one list.
 // --skip-library: comma-separated libraries not checked (their functions and their structs, named LIB_*).
 var options = ParseArgs(args);
 if (!options.TryGetValue("--source", out var source) || !File.Exists(Path.Combine(source, "include", "llama.h")))
 {
-    Console.Error.WriteLine("usage: check-abi --source LLAMA_CPP_SOURCE_DIR [--lib DIR_WITH_LIBLLAMA] [--known FILE] [--skip-library mtmd] [--cxx c++] [--work DIR] [--verbose]");
+    Console.Error.WriteLine("usage: check-abi --source LLAMA_CPP_SOURCE_DIR [--lib DIR_WITH_LIBLLAMA] [--known FILE[,FILE...]] [--skip-library mtmd] [--cxx c++] [--work DIR] [--verbose]");
     return 2;
 }
 
 var verbose = options.ContainsKey("--verbose");
 var skipped = (options.GetValueOrDefault("--skip-library") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-var known = options.TryGetValue("--known", out var knownFile)
-    ? File.ReadAllLines(knownFile).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToHashSet(StringComparer.Ordinal)
+var known = options.TryGetValue("--known", out var knownFiles)
+    ? knownFiles.Split(',', StringSplitOptions.RemoveEmptyEntries).SelectMany(File.ReadAllLines)
+        .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToHashSet(StringComparer.Ordinal)
     : [];
 var all = ManagedAbi.Read(typeof(LLama.Native.NativeApi).Assembly);
 var managed = all with { Functions = [.. all.Functions.Where(f => !skipped.Contains(f.Library))] };
