@@ -37,7 +37,7 @@ public sealed partial class WorkerHost : IDisposable
     private readonly FrameBuilder _sendFrame = new();
     private readonly FrameBuilder _stepFrame = new();
     private readonly ConcurrentDictionary<long, Live> _live = new();
-    // Set by a cancel, waited on by the sweeper. No spinning before it sleeps: a SemaphoreSlim's wait span (yielding
+    // Set by a cancel, waited on by the sweeper. No spinning before it sleeps: a SemaphoreSlim's wait spun (yielding
     // its core dozens of times) on every 100 ms tick, ~500 context switches a second per worker on a busy CPU, each
     // one a moment the decode threads lost.
     private readonly ManualResetEventSlim _cancelled = new(false, spinCount: 0);

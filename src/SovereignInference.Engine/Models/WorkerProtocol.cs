@@ -182,7 +182,7 @@ internal static class WorkerProtocol
     /// <summary>
     /// <see cref="ReadFrameAsync"/> for a thread of its own that does nothing else: a blocking read wakes that thread
     /// straight from the socket. Awaiting the asynchronous read there instead woke the socket engine's thread, then a
-    /// pool thread for the continuation, then this one, which span before it slept: three wake-ups per token frame,
+    /// pool thread for the continuation, then this one, which spun before it slept: three wake-ups per token frame,
     /// each taking a core from the decode threads for a moment (hundreds a second at one stream).
     /// </summary>
     public static (FrameType Type, byte[] Payload, int Length)? ReadFrame(Stream stream, byte[] header)
