@@ -17,7 +17,8 @@ public sealed class HeldBackend : IModelBackend
     private readonly ManualResetEventSlim _loads;
     private readonly ManualResetEventSlim _decodes = new(initialState: true);
     private int _decodesStarted;
-    private EngineException? _nextDecodeFailure;
+    private int _failingDecode;
+    private EngineException? _decodeFailure;
 
     /// <param name="holdLoads">Loads wait until <see cref="ReleaseLoads"/>.</param>
     public HeldBackend(bool holdLoads) => _loads = new ManualResetEventSlim(initialState: !holdLoads);
@@ -46,8 +47,16 @@ public sealed class HeldBackend : IModelBackend
 
     public void ReleaseDecodes() => _decodes.Set();
 
-    /// <summary>The next decode throws <paramref name="failure"/> instead of running (once).</summary>
-    public void FailNextDecode(EngineException failure) => Volatile.Write(ref _nextDecodeFailure, failure);
+    /// <summary>
+    /// Decode call number <paramref name="ordinal"/> (counted as <see cref="DecodesStarted"/> counts them) throws
+    /// <paramref name="failure"/> instead of running. Naming the call, rather than "the next one", does not race the
+    /// scheduler: set it while decodes are held, and the failure lands on exactly that step.
+    /// </summary>
+    public void FailDecode(int ordinal, EngineException failure)
+    {
+        Volatile.Write(ref _decodeFailure, failure);
+        Volatile.Write(ref _failingDecode, ordinal);
+    }
 
     private sealed class HeldRunner(IModelRunner inner, HeldBackend owner) : IModelRunner
     {
@@ -61,9 +70,9 @@ public sealed class HeldBackend : IModelBackend
 
         public void Decode(ReadOnlySpan<BatchToken> batch)
         {
-            Interlocked.Increment(ref owner._decodesStarted);
+            var ordinal = Interlocked.Increment(ref owner._decodesStarted);
             owner._decodes.Wait();
-            if (Interlocked.Exchange(ref owner._nextDecodeFailure, null) is { } failure)
+            if (ordinal == Volatile.Read(ref owner._failingDecode) && Volatile.Read(ref owner._decodeFailure) is { } failure)
             {
                 throw failure;
             }

@@ -31,13 +31,14 @@ public sealed class MidStreamErrorTests
         backend.HoldDecodes();
         var sending = server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await EngineHarness.WaitUntilAsync(() => backend.DecodesStarted >= 1, TimeSpan.FromSeconds(60), "the prompt reached a decode");
+        // The prompt's decode (held) gives the first token; the step after it fails.
+        backend.FailDecode(backend.DecodesStarted + 1, new EngineException(EngineErrorCode.BackendFailure, "llama_decode returned -1 (test)"));
         backend.ReleaseDecodes();
         using var response = await sending;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var first = await reader.ReadLineAsync();
         Assert.StartsWith("data: {", first, StringComparison.Ordinal);
-        backend.FailNextDecode(new EngineException(EngineErrorCode.BackendFailure, "llama_decode returned -1 (test)"));
         var body = first + "\n" + await reader.ReadToEndAsync();
 
         var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
@@ -52,9 +53,13 @@ public sealed class MidStreamErrorTests
 
         using var channel = GrpcTestClient.Channel(server);
         var grpc = new Inference.InferenceClient(channel);
+        backend.HoldDecodes();
+        var before = backend.DecodesStarted;
         using var call = grpc.Generate(GrpcTestClient.Greedy(ScriptedModels.LoopPrompt(9), maxTokens: 200));
+        await EngineHarness.WaitUntilAsync(() => backend.DecodesStarted > before, TimeSpan.FromSeconds(60), "the gRPC prompt reached a decode");
+        backend.FailDecode(backend.DecodesStarted + 1, new EngineException(EngineErrorCode.BackendFailure, "llama_decode returned -1 (test)"));
+        backend.ReleaseDecodes();
         Assert.True(await call.ResponseStream.MoveNext());
-        backend.FailNextDecode(new EngineException(EngineErrorCode.BackendFailure, "llama_decode returned -1 (test)"));
         var failed = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             while (await call.ResponseStream.MoveNext())
