@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SovereignInference.Server.Cli;
-using SovereignInference.Server.Hosting;
 
 var root = new RootCommand("sovereign: a self-hosted inference server for open-weight Mistral models (GGUF, llama.cpp).");
 root.Subcommands.Add(ServeCommand.Create());
@@ -14,14 +13,6 @@ foreach (var moved in MovedBenchCommands.Create())
 }
 
 // SIGTERM/SIGINT are left to the host, which drains (Sovereign:DrainTimeoutSeconds) and exits with 0.
-// Bad settings (a configuration error, or an argument a command refuses) print their message alone and exit with 2;
-// anything else is a defect and keeps its stack trace.
-try
-{
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
-}
-catch (Exception e) when (e is ConfigurationException or ArgumentException)
-{
-    await Console.Error.WriteLineAsync($"sovereign: {e.Message}");
-    return 2;
-}
+// Bad settings (a configuration error, or a setting the engine or a command refuses) print their message alone and exit
+// with 2; anything else, a plain ArgumentException included, is a defect and keeps its stack trace.
+return await SettingErrors.InvokeAsync(root.Parse(args));

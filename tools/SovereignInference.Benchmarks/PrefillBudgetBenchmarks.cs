@@ -9,6 +9,8 @@ namespace SovereignInference.Benchmarks;
 /// </summary>
 public class PrefillBudgetBenchmarks
 {
+    /// <summary>One sequence waits with a 512-token prompt (the streams are the majority, so the step is kept short).</summary>
+    private static readonly int[] Waiting = [512];
     private readonly PrefillBudget _budget = new(256, 2, 8);
     private int _step;
 
@@ -26,7 +28,7 @@ public class PrefillBudgetBenchmarks
     [AllocationBudget(0)]
     public int Step()
     {
-        var chunk = _budget.Next(8, 1);
+        var chunk = _budget.Next(8, Waiting);
         var step = _step++;
         _budget.Observe(8, chunk, 0.035 + (chunk * 0.0028) + (step % 7 * 0.0005));
         return chunk;

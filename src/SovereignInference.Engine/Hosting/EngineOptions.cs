@@ -1,4 +1,4 @@
-
+using SovereignInference.Engine.Errors;
 
 namespace SovereignInference.Engine.Hosting;
 
@@ -136,13 +136,13 @@ public sealed class EngineOptions
 
     public static readonly IReadOnlyList<string> KvTypes = ["f16", "q8_0", "q4_0", "f32"];
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming every problem <see cref="Validate"/> finds.</summary>
+    /// <summary>Throws <see cref="SettingException"/> naming every problem <see cref="Validate"/> finds.</summary>
     public void ThrowIfInvalid()
     {
         var problems = Validate();
         if (problems.Count > 0)
         {
-            throw new ArgumentException("invalid engine options: " + string.Join("; ", problems), "options");
+            throw new SettingException("invalid engine options: " + string.Join("; ", problems), "options");
         }
     }
 

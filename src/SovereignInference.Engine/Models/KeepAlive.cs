@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SovereignInference.Engine.Errors;
 
 namespace SovereignInference.Engine.Models;
 
@@ -55,10 +56,10 @@ public static partial class KeepAlive
         return true;
     }
 
-    /// <summary>Parses or throws <see cref="ArgumentException"/> naming <paramref name="what"/>.</summary>
+    /// <summary>Parses or throws <see cref="SettingException"/> naming <paramref name="what"/>.</summary>
     public static TimeSpan? Parse(string text, string what) => TryParse(text, out var value)
         ? value
-        : throw new ArgumentException($"{what} must be a duration such as \"5m\", \"90s\" or \"1h30m\", or seconds (0 = unload when idle, negative = keep loaded); got '{text}'", what);
+        : throw new SettingException($"{what} must be a duration such as \"5m\", \"90s\" or \"1h30m\", or seconds (0 = unload when idle, negative = keep loaded); got '{text}'", what);
 
     [GeneratedRegex(@"(\d+(?:\.\d+)?)(ms|h|m|s)")]
     private static partial Regex DurationPart();

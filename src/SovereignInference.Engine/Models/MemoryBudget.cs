@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Errors;
 
 namespace SovereignInference.Engine.Models;
 
@@ -23,7 +24,7 @@ public static partial class MemoryBudget
     public static string Gpu(int index) => "gpu" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Parses a setting without knowing the devices (syntax only); throws <see cref="ArgumentException"/> naming what is
+    /// Parses a setting without knowing the devices (syntax only); throws <see cref="SettingException"/> naming what is
     /// wrong. A setting naming a GPU the machine does not have is refused later, by <see cref="Resolve(string?, long, IReadOnlyList{GpuDevice})"/>.
     /// </summary>
     public static MemoryBudgetSetting Parse(string? setting)
@@ -46,7 +47,7 @@ public static partial class MemoryBudget
             var item = raw.Trim();
             if (item.Length == 0)
             {
-                throw new ArgumentException($"memory-budget has an empty entry (got '{setting}'); use e.g. ram=16G,gpu0=70G,gpu1=90%");
+                throw new SettingException($"memory-budget has an empty entry (got '{setting}'); use e.g. ram=16G,gpu0=70G,gpu1=90%");
             }
 
             var equals = item.IndexOf('=', StringComparison.Ordinal);
@@ -54,7 +55,7 @@ public static partial class MemoryBudget
             {
                 if (all is not null)
                 {
-                    throw new ArgumentException($"memory-budget has more than one amount without a device (got '{setting}'); name the device: ram=16G,gpu0=70G");
+                    throw new SettingException($"memory-budget has more than one amount without a device (got '{setting}'); name the device: ram=16G,gpu0=70G");
                 }
 
                 all = ParseAmount(item, setting, device: null);
@@ -64,7 +65,7 @@ public static partial class MemoryBudget
             var device = item[..equals].Trim().ToLowerInvariant();
             if (device != Ram && device != "gpu" && !GpuName().IsMatch(device))
             {
-                throw new ArgumentException($"memory-budget device must be ram, gpu (every GPU) or gpuN such as gpu0 (got '{item[..equals].Trim()}' in '{setting}')");
+                throw new SettingException($"memory-budget device must be ram, gpu (every GPU) or gpuN such as gpu0 (got '{item[..equals].Trim()}' in '{setting}')");
             }
 
             var amount = ParseAmount(item[(equals + 1)..].Trim(), setting, device);
@@ -72,14 +73,14 @@ public static partial class MemoryBudget
             {
                 if (gpus is not null)
                 {
-                    throw new ArgumentException($"memory-budget names gpu twice (got '{setting}')");
+                    throw new SettingException($"memory-budget names gpu twice (got '{setting}')");
                 }
 
                 gpus = amount;
             }
             else if (!devices.TryAdd(NormalizeGpu(device), amount))
             {
-                throw new ArgumentException($"memory-budget names {device} twice (got '{setting}')");
+                throw new SettingException($"memory-budget names {device} twice (got '{setting}')");
             }
         }
 
@@ -88,7 +89,7 @@ public static partial class MemoryBudget
 
     /// <summary>
     /// The budget of every device: RAM, then each of <paramref name="gpus"/>, each from the setting or the default
-    /// (free at start less <see cref="DefaultMargin"/>). Throws <see cref="ArgumentException"/> for a bad setting or
+    /// (free at start less <see cref="DefaultMargin"/>). Throws <see cref="SettingException"/> for a bad setting or
     /// one that names a GPU the backend does not report.
     /// </summary>
     public static IReadOnlyList<MemoryDevice> Resolve(string? setting, long ramFree, IReadOnlyList<GpuDevice> gpus)
@@ -100,7 +101,7 @@ public static partial class MemoryBudget
             if (!gpus.Any(g => Gpu(g.Index) == named))
             {
                 var present = gpus.Count == 0 ? "none (CPU only)" : string.Join(", ", gpus.Select(g => $"{Gpu(g.Index)} ({g.Name})"));
-                throw new ArgumentException($"memory-budget names {named}, but the GPUs llama.cpp uses are: {present} (got '{setting}')");
+                throw new SettingException($"memory-budget names {named}, but the GPUs llama.cpp uses are: {present} (got '{setting}')");
             }
         }
 
@@ -134,14 +135,14 @@ public static partial class MemoryBudget
         var what = device is null ? "memory-budget" : $"memory-budget for {device}";
         if (text.Length == 0)
         {
-            throw new ArgumentException($"{what} has no amount (got '{setting}'); give bytes (16G) or a percentage (90%)");
+            throw new SettingException($"{what} has no amount (got '{setting}'); give bytes (16G) or a percentage (90%)");
         }
 
         if (text.EndsWith('%'))
         {
             if (!double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || percent is <= 0 or > 100 || double.IsNaN(percent))
             {
-                throw new ArgumentException($"{what} percentage must be in (0, 100] (got '{setting}')");
+                throw new SettingException($"{what} percentage must be in (0, 100] (got '{setting}')");
             }
 
             return new BudgetAmount(0, percent);
@@ -164,7 +165,7 @@ public static partial class MemoryBudget
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || amount * multiplier >= long.MaxValue || double.IsNaN(amount))
         {
-            throw new ArgumentException($"{what} must be bytes (e.g. 8G, 512M, 1073741824) or a percentage (e.g. 80%) (got '{setting}')");
+            throw new SettingException($"{what} must be bytes (e.g. 8G, 512M, 1073741824) or a percentage (e.g. 80%) (got '{setting}')");
         }
 
         return new BudgetAmount((long)(amount * multiplier), null);

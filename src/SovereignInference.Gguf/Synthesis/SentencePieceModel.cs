@@ -14,6 +14,19 @@ public static class SentencePieceModel
     {
         ArgumentNullException.ThrowIfNull(path);
         var data = File.ReadAllBytes(path);
+        try
+        {
+            return Parse(data, path);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException || (e is InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal)))
+        {
+            // A length or varint that runs past the end of the file, from any of the nested messages.
+            throw new InvalidDataException($"{path}: not a SentencePiece model ({e.Message})", e);
+        }
+    }
+
+    private static TestVocabulary Parse(byte[] data, string path)
+    {
         var tokens = new List<VocabularyToken>();
         var pos = 0;
         while (pos < data.Length)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SovereignInference.Gguf;
+using SovereignInference.Server.Hosting;
 
 namespace SovereignInference.Server.Cli;
 
@@ -31,13 +32,19 @@ internal static class MakeModelCommand
         {
             var path = result.GetValue(output)!;
             var presetName = result.GetValue(preset) ?? "tiny";
-            GgmlType? tensorType = result.GetValue(type)?.ToUpperInvariant() switch
+            if (!TestModelGenerator.Presets.Contains(presetName, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ConfigurationException($"--preset must be one of {string.Join(", ", TestModelGenerator.Presets)} (got '{presetName}')");
+            }
+
+            var typeName = result.GetValue(type);
+            GgmlType? tensorType = typeName?.ToUpperInvariant() switch
             {
                 null => null,
                 "F32" => GgmlType.F32,
                 "F16" => GgmlType.F16,
                 "Q8_0" => GgmlType.Q8_0,
-                var other => throw new ArgumentException($"--type must be f32, f16 or q8_0 (got '{other}')"),
+                _ => throw new ConfigurationException($"--type must be f32, f16 or q8_0 (got '{typeName}')"),
             };
 
             var started = Stopwatch.GetTimestamp();
@@ -52,10 +59,10 @@ internal static class MakeModelCommand
             var tokenizerFile = result.GetValue(tokenizer);
             var templateName = result.GetValue(chatTemplate);
             (string Template, IReadOnlyList<string> ControlTokens)? template = templateName is null ? null
-                : ChatTemplateTexts.Resolve(templateName) ?? throw new ArgumentException($"--chat-template must be one of {string.Join(", ", ChatTemplateTexts.Names)} or an existing file (got '{templateName}')");
+                : ChatTemplateTexts.Resolve(templateName) ?? throw new ConfigurationException($"--chat-template must be one of {string.Join(", ", ChatTemplateTexts.Names)} or an existing file (got '{templateName}')");
             if (tokenizerFile is not null && !File.Exists(tokenizerFile))
             {
-                throw new ArgumentException($"--tokenizer: no such file '{tokenizerFile}'");
+                throw new ConfigurationException($"--tokenizer: no such file '{tokenizerFile}'");
             }
 
             var scripted = presetName.ToUpperInvariant() switch
@@ -67,22 +74,22 @@ internal static class MakeModelCommand
             GeneratedModel model;
             if (scripted is not null && textOnlyOutput)
             {
-                throw new ArgumentException($"--text-only-output applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
+                throw new ConfigurationException($"--text-only-output applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
             }
 
             if (scripted is not null && (template is not null || tokenizerFile is not null))
             {
                 if (tokenizerFile is not null)
                 {
-                    throw new ArgumentException($"--tokenizer applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
+                    throw new ConfigurationException($"--tokenizer applies to random presets (tiny, bench100m), not to the scripted '{presetName}'");
                 }
 
-                model = TestModelGenerator.WriteScripted(path, scripted with
+                model = SettingErrors.FromOperatorInput(() => TestModelGenerator.WriteScripted(path, scripted with
                 {
                     ChatTemplate = template!.Value.Template,
                     ExtraControlTokens = template.Value.ControlTokens,
                     TensorType = tensorType ?? scripted.TensorType,
-                });
+                }));
             }
             else if (scripted is null && (shapeOverridden || template is not null || tokenizerFile is not null || textOnlyOutput))
             {
@@ -98,18 +105,18 @@ internal static class MakeModelCommand
                     Seed = result.GetValue(seed) ?? baseSpec.Shape.Seed,
                     TensorType = tensorType ?? baseSpec.Shape.TensorType,
                 };
-                model = TestModelGenerator.WriteRandom(path, baseSpec with
+                model = SettingErrors.FromOperatorInput(() => TestModelGenerator.WriteRandom(path, baseSpec with
                 {
                     Shape = shape,
                     TokenizerFile = tokenizerFile,
                     ChatTemplate = template?.Template ?? baseSpec.ChatTemplate,
                     ExtraControlTokens = template?.ControlTokens ?? [],
                     TextOnlyOutput = textOnlyOutput,
-                });
+                }));
             }
             else
             {
-                model = TestModelGenerator.WritePreset(path, presetName, tensorType);
+                model = SettingErrors.FromOperatorInput(() => TestModelGenerator.WritePreset(path, presetName, tensorType));
             }
 
             var info = GgufModelInfo.Read(model.Path);

@@ -21,7 +21,7 @@ internal static class MakeTekkenCommand
         command.SetAction(result =>
         {
             var path = result.GetValue(output)!;
-            var vocab = TekkenVocabulary.Generate(result.GetValue(version) ?? "v13", result.GetValue(merges));
+            var vocab = SettingErrors.FromOperatorInput(() => TekkenVocabulary.Generate(result.GetValue(version) ?? "v13", result.GetValue(merges)));
             var directory = Path.GetDirectoryName(Path.GetFullPath(path));
             if (directory is not null)
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SovereignInference.Server.Cli;
 
 namespace SovereignInference.Tests.TestSupport;
 
@@ -24,7 +25,7 @@ public static class CommandLineRunner
         Console.SetError(error);
         try
         {
-            var exit = await root.Parse(args).InvokeAsync();
+            var exit = await SettingErrors.InvokeAsync(root.Parse(args));
             return (exit, output.ToString(), error.ToString());
         }
         finally

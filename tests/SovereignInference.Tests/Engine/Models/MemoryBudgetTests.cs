@@ -1,4 +1,5 @@
 using SovereignInference.Engine.Abstractions;
+using SovereignInference.Engine.Errors;
 using SovereignInference.Engine.Hosting;
 using SovereignInference.Engine.Models;
 
@@ -80,7 +81,7 @@ public sealed class MemoryBudgetTests
     [InlineData("8G,80%", "memory-budget has more than one amount without a device")]
     public void Bad_settings_are_refused_naming_the_entry_and_the_fix(string setting, string expected)
     {
-        var error = Assert.Throws<ArgumentException>(() => MemoryBudget.Parse(setting));
+        var error = Assert.Throws<SettingException>(() => MemoryBudget.Parse(setting));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains(setting, error.Message, StringComparison.Ordinal);
 
@@ -93,10 +94,10 @@ public sealed class MemoryBudgetTests
     {
         Assert.Empty(new EngineOptions { MemoryBudget = "gpu2=10G" }.Validate());
 
-        var error = Assert.Throws<ArgumentException>(() => MemoryBudget.Resolve("ram=8G,gpu2=10G", 64 * G, TwoGpus));
+        var error = Assert.Throws<SettingException>(() => MemoryBudget.Resolve("ram=8G,gpu2=10G", 64 * G, TwoGpus));
         Assert.Equal("memory-budget names gpu2, but the GPUs llama.cpp uses are: gpu0 (CUDA0), gpu1 (CUDA1) (got 'ram=8G,gpu2=10G')", error.Message);
 
-        var cpuOnly = Assert.Throws<ArgumentException>(() => MemoryBudget.Resolve("gpu0=10G", 64 * G, []));
+        var cpuOnly = Assert.Throws<SettingException>(() => MemoryBudget.Resolve("gpu0=10G", 64 * G, []));
         Assert.Contains("names gpu0, but the GPUs llama.cpp uses are: none (CPU only)", cpuOnly.Message, StringComparison.Ordinal);
 
         // gpu= with no GPU is not an error: it sets every GPU there is.

@@ -76,7 +76,6 @@ public sealed class CliCommandTests : IDisposable
 
         var tools = _dir.File("tools.gguf");
         Assert.Equal(0, Invoke("make-model", "--out", tools, "--preset", "tools").ExitCode);
-        Assert.NotEqual(0, Invoke("make-model", "--out", _dir.File("x.gguf"), "--chat-template", "mistral-v99").ExitCode);
     }
 
     [Fact]
@@ -96,6 +95,41 @@ public sealed class CliCommandTests : IDisposable
         {
             Assert.Contains(expected, inspected.Out, StringComparison.OrdinalIgnoreCase);
         }
+    }
+
+    [Theory]
+    [InlineData("--preset must be one of tiny, bench100m, demo, tools (got 'huge')", "make-model", "--preset", "huge", "--layers", "2")]
+    [InlineData("--type must be f32, f16 or q8_0 (got 'q4_k')", "make-model", "--type", "q4_k")]
+    [InlineData("Invalid model shape", "make-model", "--heads", "7")]
+    [InlineData("--chat-template must be one of", "make-model", "--chat-template", "mistral-v99")]
+    [InlineData("junk.bin: not a SentencePiece model (truncated SentencePiece model)", "make-model", "--tokenizer", "{not-a-model}")]
+    [InlineData("unknown tekken version 'v99'", "make-tekken", "--version", "v99")]
+    public void A_bad_make_setting_exits_2_with_its_message_alone_and_writes_nothing(string expected, string command, params string[] args)
+    {
+        var junk = _dir.File("junk.bin");
+        File.WriteAllBytes(junk, [1, 2, 3, 4]);
+        var output = _dir.File(command == "make-tekken" ? "out.json" : "out.gguf");
+
+        var result = Invoke([command, "--out", output, .. args.Select(a => a == "{not-a-model}" ? junk : a)]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("sovereign: ", result.Error, StringComparison.Ordinal);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Only_refused_settings_are_setting_errors_a_plain_argument_exception_is_a_defect()
+    {
+        Assert.True(SettingErrors.IsSettingError(new ConfigurationException("bad")));
+        Assert.True(SettingErrors.IsSettingError(new SovereignInference.Engine.Errors.SettingException("bad")));
+        Assert.True(SettingErrors.IsSettingError(Assert.ThrowsAny<ArgumentException>(() => SovereignInference.Engine.Models.MemoryBudget.Parse("vram=1G"))));
+        Assert.True(SettingErrors.IsSettingError(Assert.ThrowsAny<ArgumentException>(() => SovereignInference.Engine.Models.KeepAlive.Parse("soon", "keep-alive"))));
+        Assert.True(SettingErrors.IsSettingError(Assert.ThrowsAny<ArgumentException>(() => new EngineOptions { Parallel = 0 }.ThrowIfInvalid())));
+        Assert.False(SettingErrors.IsSettingError(new ArgumentException("a defect")));
+        Assert.False(SettingErrors.IsSettingError(new ArgumentOutOfRangeException("index")));
+        Assert.False(SettingErrors.IsSettingError(new InvalidOperationException("a defect")));
     }
 
     [Fact]

@@ -126,4 +126,19 @@ public sealed class ServeProcessTests : IDisposable
         Assert.DoesNotContain("Unhandled exception", server.Log, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", server.Log, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_memory_budget_naming_a_gpu_this_machine_lacks_stops_the_start_with_exit_code_2_and_no_stack_trace()
+    {
+        // The syntax is valid, so only the engine's start (which learns the devices llama.cpp sees) can refuse it.
+        await using var server = ChildServer.Serve("--models-dir", _dir.Path, "--memory-budget", "gpu7=1G");
+        using var timeout = new CancellationTokenSource(ChildProcessReadiness.HangGuard);
+        await server.Process.WaitForExitAsync(timeout.Token);
+        await Task.Delay(200); // the last lines of output arrive on the reader threads
+
+        Assert.Equal(2, server.Process.ExitCode);
+        Assert.Contains("sovereign: memory-budget names gpu7", server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Log, StringComparison.Ordinal);
+    }
 }
