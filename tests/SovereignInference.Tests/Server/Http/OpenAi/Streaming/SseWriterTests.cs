@@ -47,4 +47,53 @@ public sealed class SseWriterTests
         Assert.Equal(2, payload.Count); // the caller's payload is copied, not moved
         Assert.Equal(0, (int)payload["index"]!);
     }
+
+    [Fact]
+    public async Task Each_event_reaches_the_transport_in_one_write_and_one_flush()
+    {
+        // Kestrel turns each flush into a chunk and a socket send scheduled on the thread pool: one per token, not four.
+        var context = new DefaultHttpContext();
+        var body = new CountingStream();
+        context.Response.Body = body;
+        var writer = new SseWriter(context);
+        var chunk = new JsonObject { ["id"] = "cmpl-1", ["choices"] = new JsonArray(new JsonObject { ["text"] = "héllo <b>" }) };
+
+        await writer.WriteAsync(chunk, System.Text.Json.Serialization.Metadata.JsonTypeInfo.CreateJsonTypeInfo<JsonObject>(System.Text.Json.JsonSerializerOptions.Default));
+        Assert.Equal((1, 1), (body.Writes, body.Flushes));
+        await writer.WriteTypedEventAsync("message_stop", new JsonObject());
+        Assert.Equal((2, 2), (body.Writes, body.Flushes));
+        await writer.WriteDoneAsync();
+        Assert.Equal((3, 3), (body.Writes, body.Flushes));
+
+        Assert.Equal(
+            "data: {\"id\":\"cmpl-1\",\"choices\":[{\"text\":\"h\\u00E9llo \\u003Cb\\u003E\"}]}\n\n"
+            + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+            + "data: [DONE]\n\n",
+            Encoding.UTF8.GetString(body.ToArray()));
+    }
+
+    private sealed class CountingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        public int Flushes { get; private set; }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Writes++;
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            Flushes++;
+            return base.FlushAsync(cancellationToken);
+        }
+    }
 }
