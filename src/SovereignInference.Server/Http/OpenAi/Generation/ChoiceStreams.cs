@@ -14,6 +14,11 @@ internal readonly record struct ChoiceUpdate<T>(int Index, T? Update, Exception?
 /// first update, so validation and admission errors surface before any response byte is written.
 /// Disposing cancels whatever still runs.
 /// </summary>
+/// <remarks>
+/// One call (n = 1, one prompt: nearly every request) is read directly, without a pump and a channel between it and the
+/// reader: each hop through a channel is a thread-pool wake-up per token, and on a CPU server those take the decode
+/// threads' cores.
+/// </remarks>
 internal sealed class ChoiceStreams<T> : IAsyncDisposable
     where T : class
 {
@@ -21,6 +26,8 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
     private readonly IAsyncEnumerator<T>[] _enumerators;
     private readonly Channel<ChoiceUpdate<T>> _channel = Channel.CreateUnbounded<ChoiceUpdate<T>>(new UnboundedChannelOptions { SingleReader = true });
     private Task[] _pumps = [];
+    private bool _direct;
+    private bool _directHasFirst;
 
     private ChoiceStreams(CancellationTokenSource cts, IAsyncEnumerator<T>[] enumerators)
     {
@@ -66,6 +73,13 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
         }
 
         streams.Firsts = [.. enumerators.Select((e, i) => firsts[i].Result ? e.Current : null)];
+        if (count == 1)
+        {
+            streams._direct = true;
+            streams._directHasFirst = firsts[0].Result;
+            return streams;
+        }
+
         streams._pumps = [.. enumerators.Select((e, i) => streams.PumpAsync(i, e, firsts[i].Result))];
         _ = Task.WhenAll(streams._pumps).ContinueWith(_ => streams._channel.Writer.TryComplete(), TaskScheduler.Default);
         return streams;
@@ -74,6 +88,45 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
     /// <summary>Every update of every choice, in arrival order; a failed choice ends with an update carrying its error.</summary>
     public async IAsyncEnumerable<ChoiceUpdate<T>> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (_direct)
+        {
+            // As a pump would pass them on: each update, then the failure that ended the call, if any.
+            var enumerator = _enumerators[0];
+            var has = _directHasFirst;
+            _directHasFirst = false;
+            while (has)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return new ChoiceUpdate<T>(0, enumerator.Current, null);
+                Exception? failure = null;
+                try
+                {
+                    has = await enumerator.MoveNextAsync();
+                }
+                catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+                {
+                    // The client went away or the call is being disposed.
+                    has = false;
+                }
+#pragma warning disable CA1031 // the failure is handed to the reader, which reports it to the client
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    failure = ex;
+                    has = false;
+                }
+
+                if (failure is not null)
+                {
+                    yield return new ChoiceUpdate<T>(0, null, failure);
+                }
+            }
+
+            // A reader of the channel learns of its own cancellation by an exception, so this one does too.
+            cancellationToken.ThrowIfCancellationRequested();
+            yield break;
+        }
+
         await foreach (var update in _channel.Reader.ReadAllAsync(cancellationToken))
         {
             yield return update;
