@@ -11,19 +11,24 @@ namespace SovereignInference.Server.Security;
 /// refused at the door until the bucket refills. It also counts, per configured key, the requests admitted and
 /// refused, the tokens charged and the requests in flight since start (<see cref="Usage"/>, GET /admin/usage).
 /// </summary>
+/// <remarks>
+/// A partitioned limiter runs a 100 ms timer for as long as it lives, so a limit no configured key sets gets no limiter:
+/// three of them woke the thread pool 30 times a second, on a CPU server beside the decode threads, with no key limited.
+/// </remarks>
 public sealed class KeyRateLimiter : IDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly ApiKeyStore _keys;
-    private readonly PartitionedRateLimiter<string> _requests;
-    private readonly PartitionedRateLimiter<string> _concurrency;
-    private readonly PartitionedRateLimiter<string> _tokens;
+    private readonly PartitionedRateLimiter<string>? _requests;
+    private readonly PartitionedRateLimiter<string>? _concurrency;
+    private readonly PartitionedRateLimiter<string>? _tokens;
     private readonly ConcurrentDictionary<string, KeyCounters> _counters = new(StringComparer.Ordinal);
 
     public KeyRateLimiter(ApiKeyStore keys)
     {
+        ArgumentNullException.ThrowIfNull(keys);
         _keys = keys;
-        _requests = PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { RequestsPerMinute: > 0 } key
+        _requests = !keys.Keys.Any(k => k.RequestsPerMinute > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { RequestsPerMinute: > 0 } key
             ? RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = key.RequestsPerMinute,
@@ -32,10 +37,10 @@ public sealed class KeyRateLimiter : IDisposable
                 AutoReplenishment = true,
             })
             : RateLimitPartition.GetNoLimiter(name));
-        _concurrency = PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { MaxConcurrentStreams: > 0 } key
+        _concurrency = !keys.Keys.Any(k => k.MaxConcurrentStreams > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { MaxConcurrentStreams: > 0 } key
             ? RateLimitPartition.GetConcurrencyLimiter(name, _ => new ConcurrencyLimiterOptions { PermitLimit = key.MaxConcurrentStreams, QueueLimit = 0 })
             : RateLimitPartition.GetNoLimiter(name));
-        _tokens = PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { TokensPerMinute: > 0 } key
+        _tokens = !keys.Keys.Any(k => k.TokensPerMinute > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { TokensPerMinute: > 0 } key
             ? RateLimitPartition.GetTokenBucketLimiter(name, _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = key.TokensPerMinute,
@@ -46,6 +51,12 @@ public sealed class KeyRateLimiter : IDisposable
             })
             : RateLimitPartition.GetNoLimiter(name));
     }
+
+    /// <summary>The keys whose limits this enforces.</summary>
+    internal ApiKeyStore Keys => _keys;
+
+    /// <summary>How many partitioned limiters (each with its 100 ms timer) run: one per kind of limit some key sets.</summary>
+    internal int LimiterCount => (_requests is null ? 0 : 1) + (_concurrency is null ? 0 : 1) + (_tokens is null ? 0 : 1);
 
     /// <summary>
     /// Admits one request of <paramref name="keyName"/>: counts it against the request rate, checks that
@@ -69,9 +80,9 @@ public sealed class KeyRateLimiter : IDisposable
 
     private RateLimitDecision Decide(string keyName, KeyCounters? counters)
     {
-        using (var request = _requests.AttemptAcquire(keyName))
+        using (var request = _requests?.AttemptAcquire(keyName))
         {
-            if (!request.IsAcquired)
+            if (request is { IsAcquired: false })
             {
                 return RateLimitDecision.Refused(RateLimitKind.Requests, RetryAfter(request), $"Rate limit reached for key '{keyName}': requests per minute");
             }
@@ -80,7 +91,7 @@ public sealed class KeyRateLimiter : IDisposable
         // The bucket refills continuously (fractional permits), so "spent" means less than one whole token left;
         // acquiring zero permits would succeed on any fraction. A refused one-permit attempt consumes nothing
         // and carries the retry-after.
-        if (_tokens.GetStatistics(keyName) is { CurrentAvailablePermits: < 1 })
+        if (_tokens?.GetStatistics(keyName) is { CurrentAvailablePermits: < 1 })
         {
             using var budget = _tokens.AttemptAcquire(keyName, 1);
             if (!budget.IsAcquired)
@@ -89,8 +100,8 @@ public sealed class KeyRateLimiter : IDisposable
             }
         }
 
-        var stream = _concurrency.AttemptAcquire(keyName);
-        if (!stream.IsAcquired)
+        var stream = _concurrency?.AttemptAcquire(keyName);
+        if (stream is { IsAcquired: false })
         {
             stream.Dispose();
             return RateLimitDecision.Refused(RateLimitKind.Concurrency, TimeSpan.FromSeconds(1), $"Rate limit reached for key '{keyName}': concurrent requests");
@@ -113,7 +124,7 @@ public sealed class KeyRateLimiter : IDisposable
             Interlocked.Add(ref counters.Tokens, tokens);
         }
 
-        for (var attempt = 0; attempt < 3 && tokens > 0; attempt++)
+        for (var attempt = 0; attempt < 3 && tokens > 0 && _tokens is not null; attempt++)
         {
             var available = (int)Math.Min(tokens, _tokens.GetStatistics(keyName)?.CurrentAvailablePermits ?? 0);
             if (available <= 0)
@@ -131,7 +142,7 @@ public sealed class KeyRateLimiter : IDisposable
 
     /// <summary>Tokens the key may still spend in this window (null when unlimited).</summary>
     public long? TokensAvailable(string keyName) =>
-        Limit(keyName) is { TokensPerMinute: > 0 } ? _tokens.GetStatistics(keyName)?.CurrentAvailablePermits : null;
+        Limit(keyName) is { TokensPerMinute: > 0 } ? _tokens?.GetStatistics(keyName)?.CurrentAvailablePermits : null;
 
     /// <summary>
     /// What <paramref name="key"/> has used: totals since start, requests in flight, and for each limit that is set
@@ -141,8 +152,8 @@ public sealed class KeyRateLimiter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         var counters = CountersOf(key.Name) ?? new KeyCounters();
-        long? Used(PartitionedRateLimiter<string> limiter, int limit) =>
-            limit > 0 && limiter.GetStatistics(key.Name) is { } statistics ? Math.Max(0, limit - statistics.CurrentAvailablePermits) : null;
+        long? Used(PartitionedRateLimiter<string>? limiter, int limit) =>
+            limit > 0 && limiter?.GetStatistics(key.Name) is { } statistics ? Math.Max(0, limit - statistics.CurrentAvailablePermits) : null;
         return new KeyUsage(
             Interlocked.Read(ref counters.Requests),
             Interlocked.Read(ref counters.Refused),
@@ -154,9 +165,9 @@ public sealed class KeyRateLimiter : IDisposable
 
     public void Dispose()
     {
-        _requests.Dispose();
-        _concurrency.Dispose();
-        _tokens.Dispose();
+        _requests?.Dispose();
+        _concurrency?.Dispose();
+        _tokens?.Dispose();
     }
 
     private ApiKey? Limit(string name) => _keys.ByName.TryGetValue(name, out var key) ? key : null;
@@ -224,7 +235,8 @@ public sealed class RateLimitDecision : IDisposable
     public int RetryAfterSeconds => (int)Math.Max(1, Math.Ceiling(RetryAfter.TotalSeconds));
 
     /// <param name="released">Runs once when the decision is disposed (the request is over).</param>
-    public static RateLimitDecision Admitted(RateLimitLease lease, Action? released = null) => new(lease, null, TimeSpan.Zero, null, released);
+    /// <param name="lease">The concurrency permit to return at the end; null when no key limits concurrency.</param>
+    public static RateLimitDecision Admitted(RateLimitLease? lease, Action? released = null) => new(lease, null, TimeSpan.Zero, null, released);
 
     public static RateLimitDecision Refused(RateLimitKind kind, TimeSpan retryAfter, string message) => new(null, kind, retryAfter, message);
 

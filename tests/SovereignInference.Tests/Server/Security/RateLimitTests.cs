@@ -116,6 +116,30 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public void Only_limits_some_key_sets_get_a_limiter_and_its_timer()
+    {
+        // Each partitioned limiter wakes the thread pool every 100 ms while it lives, so a limit no key sets has none.
+        using (var none = new KeyRateLimiter(new ApiKeyStore([new ApiKey("alice", new byte[32], 0, 0, 0, 1)])))
+        {
+            Assert.Equal(0, none.LimiterCount);
+            var admitted = Enumerable.Range(0, 20).Select(_ => none.Admit("alice")).ToList();
+            Assert.All(admitted, d => Assert.True(d.IsAdmitted));
+            none.ChargeTokens("alice", 1000);
+            Assert.Null(none.TokensAvailable("alice"));
+            Assert.Equal(new KeyUsage(20, 0, 1000, 20, null, null), none.Usage(none.Keys.ByName["alice"]));
+            admitted.ForEach(d => d.Dispose());
+            Assert.Equal(0, none.Usage(none.Keys.ByName["alice"]).InFlight);
+        }
+
+        using var keysOff = new KeyRateLimiter(new ApiKeyStore([]));
+        Assert.Equal(0, keysOff.LimiterCount);
+        using var requestsOnly = new KeyRateLimiter(new ApiKeyStore([new ApiKey("alice", new byte[32], 5, 0, 0, 1), new ApiKey("bob", new byte[32], 0, 0, 0, 1)]));
+        Assert.Equal(1, requestsOnly.LimiterCount);
+        using var all = new KeyRateLimiter(new ApiKeyStore([new ApiKey("alice", new byte[32], 5, 0, 0, 1), new ApiKey("bob", new byte[32], 0, 2, 100, 1)]));
+        Assert.Equal(3, all.LimiterCount);
+    }
+
+    [Fact]
     public void Charging_more_tokens_than_remain_empties_the_budget_and_never_goes_below()
     {
         var store = new ApiKeyStore([new ApiKey("alice", new byte[32], 0, 0, 100, 1)]);
