@@ -26,7 +26,6 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
     private readonly IAsyncEnumerator<T>[] _enumerators;
     private readonly Channel<ChoiceUpdate<T>> _channel = Channel.CreateUnbounded<ChoiceUpdate<T>>(new UnboundedChannelOptions { SingleReader = true });
     private Task[] _pumps = [];
-    private bool _direct;
     private bool _directHasFirst;
 
     private ChoiceStreams(CancellationTokenSource cts, IAsyncEnumerator<T>[] enumerators)
@@ -75,7 +74,6 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
         streams.Firsts = [.. enumerators.Select((e, i) => firsts[i].Result ? e.Current : null)];
         if (count == 1)
         {
-            streams._direct = true;
             streams._directHasFirst = firsts[0].Result;
             return streams;
         }
@@ -88,38 +86,14 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
     /// <summary>Every update of every choice, in arrival order; a failed choice ends with an update carrying its error.</summary>
     public async IAsyncEnumerable<ChoiceUpdate<T>> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (_direct)
+        if (Count == 1)
         {
-            // As a pump would pass them on: each update, then the failure that ended the call, if any.
-            var enumerator = _enumerators[0];
-            var has = _directHasFirst;
+            var hasFirst = _directHasFirst;
             _directHasFirst = false;
-            while (has)
+            await foreach (var update in UpdatesOf(0, _enumerators[0], hasFirst))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return new ChoiceUpdate<T>(0, enumerator.Current, null);
-                Exception? failure = null;
-                try
-                {
-                    has = await enumerator.MoveNextAsync();
-                }
-                catch (OperationCanceledException) when (_cts.IsCancellationRequested)
-                {
-                    // The client went away or the call is being disposed.
-                    has = false;
-                }
-#pragma warning disable CA1031 // the failure is handed to the reader, which reports it to the client
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    failure = ex;
-                    has = false;
-                }
-
-                if (failure is not null)
-                {
-                    yield return new ChoiceUpdate<T>(0, null, failure);
-                }
+                yield return update;
             }
 
             // A reader of the channel learns of its own cancellation by an exception, so this one does too.
@@ -167,22 +141,10 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
         await Task.Yield();
         try
         {
-            var has = hasFirst;
-            while (has)
+            await foreach (var update in UpdatesOf(index, enumerator, hasFirst))
             {
-                await _channel.Writer.WriteAsync(new ChoiceUpdate<T>(index, enumerator.Current, null));
-                has = await enumerator.MoveNextAsync();
+                await _channel.Writer.WriteAsync(update);
             }
-        }
-        catch (OperationCanceledException) when (_cts.IsCancellationRequested)
-        {
-            // The client went away or the call is being disposed.
-        }
-#pragma warning disable CA1031 // the failure is handed to the reader, which reports it to the client
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            _channel.Writer.TryWrite(new ChoiceUpdate<T>(index, null, ex));
         }
         finally
         {
@@ -192,6 +154,40 @@ internal sealed class ChoiceStreams<T> : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// One call's updates from its first on, then the failure that ended it as a last update carrying the error; a call
+    /// cancelled because the client went away or the streams are being disposed just ends.
+    /// </summary>
+    private async IAsyncEnumerable<ChoiceUpdate<T>> UpdatesOf(int index, IAsyncEnumerator<T> enumerator, bool hasFirst)
+    {
+        var has = hasFirst;
+        while (has)
+        {
+            yield return new ChoiceUpdate<T>(index, enumerator.Current, null);
+            Exception? failure = null;
+            try
+            {
+                has = await enumerator.MoveNextAsync();
+            }
+            catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+            {
+                has = false;
+            }
+#pragma warning disable CA1031 // the failure is handed to the reader, which reports it to the client
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure = ex;
+                has = false;
+            }
+
+            if (failure is not null)
+            {
+                yield return new ChoiceUpdate<T>(index, null, failure);
             }
         }
     }
