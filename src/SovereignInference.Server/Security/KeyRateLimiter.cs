@@ -28,32 +28,23 @@ public sealed class KeyRateLimiter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(keys);
         _keys = keys;
-        _requests = !keys.Keys.Any(k => k.RequestsPerMinute > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { RequestsPerMinute: > 0 } key
-            ? RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = key.RequestsPerMinute,
-                Window = Window,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            })
-            : RateLimitPartition.GetNoLimiter(name));
-        _concurrency = !keys.Keys.Any(k => k.MaxConcurrentStreams > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { MaxConcurrentStreams: > 0 } key
-            ? RateLimitPartition.GetConcurrencyLimiter(name, _ => new ConcurrencyLimiterOptions { PermitLimit = key.MaxConcurrentStreams, QueueLimit = 0 })
-            : RateLimitPartition.GetNoLimiter(name));
-        _tokens = !keys.Keys.Any(k => k.TokensPerMinute > 0) ? null : PartitionedRateLimiter.Create<string, string>(name => Limit(name) is { TokensPerMinute: > 0 } key
-            ? RateLimitPartition.GetTokenBucketLimiter(name, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = key.TokensPerMinute,
-                TokensPerPeriod = key.TokensPerMinute,
-                ReplenishmentPeriod = Window,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            })
-            : RateLimitPartition.GetNoLimiter(name));
+        _requests = LimiterFor(keys, k => k.RequestsPerMinute, (name, limit) => RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = limit,
+            Window = Window,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+        _concurrency = LimiterFor(keys, k => k.MaxConcurrentStreams, (name, limit) => RateLimitPartition.GetConcurrencyLimiter(name, _ => new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = 0 }));
+        _tokens = LimiterFor(keys, k => k.TokensPerMinute, (name, limit) => RateLimitPartition.GetTokenBucketLimiter(name, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit,
+            TokensPerPeriod = limit,
+            ReplenishmentPeriod = Window,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
     }
-
-    /// <summary>The keys whose limits this enforces.</summary>
-    internal ApiKeyStore Keys => _keys;
 
     /// <summary>How many partitioned limiters (each with its 100 ms timer) run: one per kind of limit some key sets.</summary>
     internal int LimiterCount => (_requests is null ? 0 : 1) + (_concurrency is null ? 0 : 1) + (_tokens is null ? 0 : 1);
@@ -168,6 +159,22 @@ public sealed class KeyRateLimiter : IDisposable
         _requests?.Dispose();
         _concurrency?.Dispose();
         _tokens?.Dispose();
+    }
+
+    /// <summary>
+    /// One partitioned limiter for the limit <paramref name="limitOf"/> reads from a key: a partition of its own for each
+    /// key that sets it (above 0), none for the others; null when no configured key sets it.
+    /// </summary>
+    private static PartitionedRateLimiter<string>? LimiterFor(ApiKeyStore keys, Func<ApiKey, int> limitOf, Func<string, int, RateLimitPartition<string>> limited)
+    {
+        if (!keys.Keys.Any(k => limitOf(k) > 0))
+        {
+            return null;
+        }
+
+        return PartitionedRateLimiter.Create<string, string>(name => keys.ByName.TryGetValue(name, out var key) && limitOf(key) is > 0 and var limit
+            ? limited(name, limit)
+            : RateLimitPartition.GetNoLimiter(name));
     }
 
     private ApiKey? Limit(string name) => _keys.ByName.TryGetValue(name, out var key) ? key : null;

@@ -119,16 +119,17 @@ public sealed class RateLimitTests
     public void Only_limits_some_key_sets_get_a_limiter_and_its_timer()
     {
         // Each partitioned limiter wakes the thread pool every 100 ms while it lives, so a limit no key sets has none.
-        using (var none = new KeyRateLimiter(new ApiKeyStore([new ApiKey("alice", new byte[32], 0, 0, 0, 1)])))
+        var alice = new ApiKey("alice", new byte[32], 0, 0, 0, 1);
+        using (var none = new KeyRateLimiter(new ApiKeyStore([alice])))
         {
             Assert.Equal(0, none.LimiterCount);
             var admitted = Enumerable.Range(0, 20).Select(_ => none.Admit("alice")).ToList();
             Assert.All(admitted, d => Assert.True(d.IsAdmitted));
             none.ChargeTokens("alice", 1000);
             Assert.Null(none.TokensAvailable("alice"));
-            Assert.Equal(new KeyUsage(20, 0, 1000, 20, null, null), none.Usage(none.Keys.ByName["alice"]));
+            Assert.Equal(new KeyUsage(20, 0, 1000, 20, null, null), none.Usage(alice));
             admitted.ForEach(d => d.Dispose());
-            Assert.Equal(0, none.Usage(none.Keys.ByName["alice"]).InFlight);
+            Assert.Equal(0, none.Usage(alice).InFlight);
         }
 
         using var keysOff = new KeyRateLimiter(new ApiKeyStore([]));
