@@ -14,18 +14,27 @@ public static class SentencePieceModel
     {
         ArgumentNullException.ThrowIfNull(path);
         var data = File.ReadAllBytes(path);
+        List<VocabularyToken> tokens;
         try
         {
-            return Parse(data, path);
+            tokens = Pieces(data);
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException || (e is InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal)))
+        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException)
         {
             // A length or varint that runs past the end of the file, from any of the nested messages.
             throw new InvalidDataException($"{path}: not a SentencePiece model ({e.Message})", e);
         }
+
+        if (tokens.Count < 3 || tokens[TestVocabulary.BosId].Text != "<s>" || tokens[TestVocabulary.EosId].Text != "</s>")
+        {
+            throw new InvalidDataException($"{path}: not a SentencePiece model with <unk>, <s>, </s> as ids 0, 1, 2");
+        }
+
+        return new TestVocabulary(tokens);
     }
 
-    private static TestVocabulary Parse(byte[] data, string path)
+    /// <summary>The pieces of a ModelProto, in id order.</summary>
+    private static List<VocabularyToken> Pieces(byte[] data)
     {
         var tokens = new List<VocabularyToken>();
         var pos = 0;
@@ -44,12 +53,7 @@ public static class SentencePieceModel
             }
         }
 
-        if (tokens.Count < 3 || tokens[TestVocabulary.BosId].Text != "<s>" || tokens[TestVocabulary.EosId].Text != "</s>")
-        {
-            throw new InvalidDataException($"{path}: not a SentencePiece model with <unk>, <s>, </s> as ids 0, 1, 2");
-        }
-
-        return new TestVocabulary(tokens);
+        return tokens;
     }
 
     private static VocabularyToken Piece(ReadOnlySpan<byte> data, int id)
