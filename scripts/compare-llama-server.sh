@@ -5,7 +5,9 @@
 # (between its compare-llama-server markers) and the whole report to docs/performance-vs-llama-server.md.
 # Run it on a quiet machine.
 #   bash scripts/compare-llama-server.sh /path/to/llama-server [ROUNDS] [THREADS]
-# OURS_ARGS adds `sovereign serve` options; Sovereign__NativeLibDir runs ours on a self-built libllama.
+# OURS_ARGS adds `sovereign serve` options; Sovereign__NativeLibDir runs ours on a self-built libllama. OURS_B_ARGS starts
+# a second `sovereign serve` with OURS_ARGS plus these options, measured in the same rounds (an A/B of one setting,
+# each side against the same peer runs): its rows go beside the first server's, with the B / A ratio.
 # A llama-server for this host: ../shared/peer/build-llama-server.sh (about 15 minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ MAXTOK=128
 out=artifacts/compare
 mkdir -p "$out"
 rm -f "$out"/*.json
+OURS_B=http://127.0.0.1:18282
 
 source scripts/tools.sh
 MODEL=$out/bench100m-llama2vocab-text.gguf
@@ -34,8 +37,16 @@ PEER_URL=http://127.0.0.1:18290
 ours_pid=$!
 "$PEER" -m "$MODEL" --host 127.0.0.1 --port 18290 -t "$THREADS" -np $PARALLEL -c $((PARALLEL * 512)) --no-webui >"$out/peer.log" 2>&1 &
 peer_pid=$!
-trap 'kill -TERM $ours_pid $peer_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for url in "$OURS/health/ready" "$PEER_URL/health"; do
+ours_b_pid=
+urls=("$OURS/health/ready" "$PEER_URL/health")
+if [ -n "${OURS_B_ARGS:-}" ]; then
+  "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$OURS_B" --grpc-url http://127.0.0.1:18283 \
+    --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} $OURS_B_ARGS >"$out/ours-b.log" 2>&1 &
+  ours_b_pid=$!
+  urls+=("$OURS_B/health/ready")
+fi
+trap 'kill -TERM $ours_pid $peer_pid $ours_b_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for url in "${urls[@]}"; do
   for _ in $(seq 1 240); do curl -sf "$url" >/dev/null && break; sleep 0.5; done
   curl -sf "$url" >/dev/null || { echo "not ready: $url" >&2; tail -20 "$out"/*.log >&2; exit 1; }
 done
@@ -51,11 +62,16 @@ bench() { # name url model concurrency requests round
 for round in $(seq 1 "$ROUNDS"); do
   for c in 1 $PARALLEL; do
     requests=$(( c == 1 ? 8 : 2 * c ))
-    if (( round % 2 )); then
-      bench ours "$OURS" "$ours_model" "$c" "$requests" "$round"; bench peer "$PEER_URL" "$peer_model" "$c" "$requests" "$round"
-    else
-      bench peer "$PEER_URL" "$peer_model" "$c" "$requests" "$round"; bench ours "$OURS" "$ours_model" "$c" "$requests" "$round"
-    fi
+    order=(ours peer)
+    [ -n "$ours_b_pid" ] && order=(ours ours-b peer)
+    (( round % 2 )) || order=($(printf '%s\n' "${order[@]}" | tac))
+    for who in "${order[@]}"; do
+      case $who in
+        ours) bench ours "$OURS" "$ours_model" "$c" "$requests" "$round" ;;
+        ours-b) bench ours-b "$OURS_B" "$ours_model" "$c" "$requests" "$round" ;;
+        peer) bench peer "$PEER_URL" "$peer_model" "$c" "$requests" "$round" ;;
+      esac
+    done
     echo "round $round, $c streams done"
   done
 done
@@ -69,20 +85,29 @@ def level(name, c, r):
         lv = json.load(f)["levels"][0]
     if lv["failed"]:
         failures.append(f"{name}, {c} streams, round {r}: {lv['failed']} of {lv['requests']} failed {lv['error_messages']}")
-    return lv["output_tokens_per_second"], lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"], lv["failed"], lv["requests"], lv.get("retried", 0)
+    return lv["output_tokens_per_second"], lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"], lv["failed"], lv["requests"], lv.get("retried", 0), lv["itl_ms"]["p99"]
 stamps = sorted(json.load(open(os.path.join(out, f)))["started_at"] for f in os.listdir(out) if f.endswith(".json"))
 started = (stamps[0][:16].replace("T", " "), stamps[-1][11:16])
-rows = []
+b_args = os.environ.get("OURS_B_ARGS", "").strip()
+variants = [("ours", "ours")] + ([("ours-b", f"ours + `{b_args}`")] if b_args else [])
+rows, ab = [], []
+med = lambda xs, i: statistics.median(x[i] for x in xs)
+failed = lambda xs: f"{sum(x[3] for x in xs)}/{sum(x[4] for x in xs)}" + (f" ({sum(x[5] for x in xs)} resent)" if sum(x[5] for x in xs) else "")
 for c in (1, parallel):
-    ours = [level("ours", c, r) for r in range(1, rounds + 1)]
     peer = [level("peer", c, r) for r in range(1, rounds + 1)]
-    ratio = statistics.median(o[0] / p[0] for o, p in zip(ours, peer))
-    med = lambda xs, i: statistics.median(x[i] for x in xs)
-    failed = lambda xs: f"{sum(x[3] for x in xs)}/{sum(x[4] for x in xs)}" + (f" ({sum(x[5] for x in xs)} resent)" if sum(x[5] for x in xs) else "")
-    valid = all(o[3] == 0 and p[3] == 0 for o, p in zip(ours, peer))
-    rows.append(f"| {c} | {med(ours,0):.1f} / {med(peer,0):.1f} = **{ratio:.2f}x**{'' if valid else ' (not comparable: failures)'} "
-                f"(rounds {', '.join(f'{o[0]/p[0]:.2f}' for o, p in zip(ours, peer))}) "
-                f"| {med(ours,1):.0f} / {med(peer,1):.0f} | {med(ours,2):.1f} / {med(peer,2):.1f} | {failed(ours)} / {failed(peer)} |")
+    runs = {}
+    for name, label in variants:
+        ours = runs[name] = [level(name, c, r) for r in range(1, rounds + 1)]
+        ratio = statistics.median(o[0] / p[0] for o, p in zip(ours, peer))
+        valid = all(o[3] == 0 and p[3] == 0 for o, p in zip(ours, peer))
+        rows.append(f"| {c} |{' ' + label + ' |' if b_args else ''} {med(ours,0):.1f} / {med(peer,0):.1f} = **{ratio:.2f}x**{'' if valid else ' (not comparable: failures)'} "
+                    f"(rounds {', '.join(f'{o[0]/p[0]:.2f}' for o, p in zip(ours, peer))}) "
+                    f"| {med(ours,1):.0f} / {med(peer,1):.0f} | {med(ours,2):.1f} / {med(peer,2):.1f} | {med(ours,6):.0f} / {med(peer,6):.0f} | {failed(ours)} / {failed(peer)} |")
+    if b_args:
+        a, b = runs["ours"], runs["ours-b"]
+        ab.append(f"- {c} stream{'s' if c > 1 else ''}: tok/s B / A **{statistics.median(y[0] / x[0] for x, y in zip(a, b)):.2f}x** "
+                  f"(rounds {', '.join(f'{y[0]/x[0]:.2f}' for x, y in zip(a, b))}); TTFT p50 {med(a,1):.0f} → {med(b,1):.0f} ms; "
+                  f"ITL p99 {med(a,6):.0f} → {med(b,6):.0f} ms")
 doc = f"""# Side by side with llama-server
 
 Generated by `scripts/compare-llama-server.sh` from a run at {started[0]}–{started[1]} UTC ({platform.machine()}, {os.cpu_count()} cores,
@@ -92,9 +117,9 @@ SentencePiece vocabulary of mistral-common's `tokenizer.model.v1`), same client 
 loads interleaved in {rounds} rounds (8 requests at 1 stream, 16 at {parallel}, each bench process after unmeasured warm-up requests at the level's concurrency); tok/s ratio = median of per-round ratios, other columns medians.
 Peer: `{os.path.basename(peer_binary)}` built by `../shared/peer/build-llama-server.sh` (llama.cpp from node-llama-cpp's bundle).
 
-| streams | tok/s ours / llama-server | TTFT p50 ms ours / llama-server | ITL p50 ms ours / llama-server | failed requests ours / llama-server |
-|---|---|---|---|---|
-""" + "\n".join(rows) + "\n" + ("\nFailed requests (their tokens do not count; a level with failures is not a fair comparison):\n\n" + "\n".join(f"- {f}" for f in failures) + "\n" if failures else "")
+| streams |{' server |' if b_args else ''} tok/s ours / llama-server | TTFT p50 ms ours / llama-server | ITL p50 ms ours / llama-server | ITL p99 ms ours / llama-server | failed requests ours / llama-server |
+|---|{'---|' if b_args else ''}---|---|---|---|---|
+""" + "\n".join(rows) + "\n" + (f"\nA/B in the same rounds, A = ours, B = ours + `{b_args}` (medians of per-round ratios):\n\n" + "\n".join(ab) + "\n" if b_args else "") + ("\nFailed requests (their tokens do not count; a level with failures is not a fair comparison):\n\n" + "\n".join(f"- {f}" for f in failures) + "\n" if failures else "")
 doc = doc.replace("# Side by side with llama-server\n\n", "")
 begin, end = "<!-- compare-llama-server:begin -->", "<!-- compare-llama-server:end -->"
 for path, heading in (("docs/performance.md", None), ("docs/performance-vs-llama-server.md", "# Side by side with llama-server\n\n")):
