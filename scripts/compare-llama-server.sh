@@ -32,16 +32,19 @@ OURS=http://127.0.0.1:18280
 PEER_URL=http://127.0.0.1:18290
 
 # Ours loads the model before it reports ready (--preload), as llama-server does; the first round measures serving, not loading.
-"${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$OURS" --grpc-url http://127.0.0.1:18281 \
-  --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} >"$out/ours.log" 2>&1 &
+serve_ours() { # http-url grpc-url log [extra serve options...]
+  "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$1" --grpc-url "$2" \
+    --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} "${@:4}" >"$3" 2>&1 &
+}
+serve_ours "$OURS" http://127.0.0.1:18281 "$out/ours.log"
 ours_pid=$!
 "$PEER" -m "$MODEL" --host 127.0.0.1 --port 18290 -t "$THREADS" -np $PARALLEL -c $((PARALLEL * 512)) --no-webui >"$out/peer.log" 2>&1 &
 peer_pid=$!
 ours_b_pid=
 urls=("$OURS/health/ready" "$PEER_URL/health")
 if [ -n "${OURS_B_ARGS:-}" ]; then
-  "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$OURS_B" --grpc-url http://127.0.0.1:18283 \
-    --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} $OURS_B_ARGS >"$out/ours-b.log" 2>&1 &
+  # shellcheck disable=SC2086 # OURS_B_ARGS is a list of options
+  serve_ours "$OURS_B" http://127.0.0.1:18283 "$out/ours-b.log" $OURS_B_ARGS
   ours_b_pid=$!
   urls+=("$OURS_B/health/ready")
 fi
@@ -52,6 +55,7 @@ for url in "${urls[@]}"; do
 done
 ours_model=$(basename "$MODEL" .gguf)
 peer_model=$(curl -s "$PEER_URL/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+declare -A url_of=([ours]=$OURS [ours-b]=$OURS_B [peer]=$PEER_URL) model_of=([ours]=$ours_model [ours-b]=$ours_model [peer]=$peer_model)
 
 # Each bench process first sends unmeasured short requests at the level's concurrency (--warmup): its own JIT and one
 # connection per client, and a server's first-request costs, stay out of the figures for both servers alike.
@@ -66,11 +70,7 @@ for round in $(seq 1 "$ROUNDS"); do
     [ -n "$ours_b_pid" ] && order=(ours ours-b peer)
     (( round % 2 )) || order=($(printf '%s\n' "${order[@]}" | tac))
     for who in "${order[@]}"; do
-      case $who in
-        ours) bench ours "$OURS" "$ours_model" "$c" "$requests" "$round" ;;
-        ours-b) bench ours-b "$OURS_B" "$ours_model" "$c" "$requests" "$round" ;;
-        peer) bench peer "$PEER_URL" "$peer_model" "$c" "$requests" "$round" ;;
-      esac
+      bench "$who" "${url_of[$who]}" "${model_of[$who]}" "$c" "$requests" "$round"
     done
     echo "round $round, $c streams done"
   done
