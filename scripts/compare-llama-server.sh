@@ -7,7 +7,9 @@
 #   bash scripts/compare-llama-server.sh /path/to/llama-server [ROUNDS] [THREADS]
 # OURS_ARGS adds `sovereign serve` options; Sovereign__NativeLibDir runs ours on a self-built libllama. OURS_B_ARGS starts
 # a second `sovereign serve` with OURS_ARGS plus these options, measured in the same rounds (an A/B of one setting,
-# each side against the same peer runs): its rows go beside the first server's, with the B / A ratio.
+# each side against the same peer runs): its rows go beside the first server's, with the B / A ratio. OURS_B_ENV
+# (VAR=value ...) sets environment variables for that second server only (its workers inherit them), alone or with
+# OURS_B_ARGS: e.g. OURS_B_ENV=SOVEREIGN_F16_F32_MAX_N=0 runs it without the self-built library's F16 kernel.
 # A llama-server for this host: ../shared/peer/build-llama-server.sh (about 15 minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,8 @@ PEER_URL=http://127.0.0.1:18290
 
 # Ours loads the model before it reports ready (--preload), as llama-server does; the first round measures serving, not loading.
 serve_ours() { # http-url grpc-url log [extra serve options...]
-  "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$1" --grpc-url "$2" \
+  # shellcheck disable=SC2086 # OURS_ENV is a list of VAR=value words
+  env ${OURS_ENV:-} "${S[@]}" serve --model "$MODEL" --models-dir "$out/no-models" --http-url "$1" --grpc-url "$2" \
     --parallel $PARALLEL --ctx-size 512 --threads "$THREADS" --preload "$(basename "$MODEL" .gguf)" ${OURS_ARGS:-} "${@:4}" >"$3" 2>&1 &
 }
 serve_ours "$OURS" http://127.0.0.1:18281 "$out/ours.log"
@@ -42,9 +45,9 @@ ours_pid=$!
 peer_pid=$!
 ours_b_pid=
 urls=("$OURS/health/ready" "$PEER_URL/health")
-if [ -n "${OURS_B_ARGS:-}" ]; then
+if [ -n "${OURS_B_ARGS:-}${OURS_B_ENV:-}" ]; then
   # shellcheck disable=SC2086 # OURS_B_ARGS is a list of options
-  serve_ours "$OURS_B" http://127.0.0.1:18283 "$out/ours-b.log" $OURS_B_ARGS
+  OURS_ENV=${OURS_B_ENV:-} serve_ours "$OURS_B" http://127.0.0.1:18283 "$out/ours-b.log" ${OURS_B_ARGS:-}
   ours_b_pid=$!
   urls+=("$OURS_B/health/ready")
 fi
@@ -88,7 +91,7 @@ def level(name, c, r):
     return lv["output_tokens_per_second"], lv["ttft_ms"]["p50"], lv["itl_ms"]["p50"], lv["failed"], lv["requests"], lv.get("retried", 0), lv["itl_ms"]["p99"]
 stamps = sorted(json.load(open(os.path.join(out, f)))["started_at"] for f in os.listdir(out) if f.endswith(".json"))
 started = (stamps[0][:16].replace("T", " "), stamps[-1][11:16])
-b_args = os.environ.get("OURS_B_ARGS", "").strip()
+b_args = (os.environ.get("OURS_B_ENV", "") + " " + os.environ.get("OURS_B_ARGS", "")).strip()
 variants = [("ours", "ours")] + ([("ours-b", f"ours + `{b_args}`")] if b_args else [])
 rows, ab = [], []
 med = lambda xs, i: statistics.median(x[i] for x in xs)

@@ -7,7 +7,11 @@
 #          so both are in LLamaSharp 0.30.0's layout again; llamasharp-0.30-known-3.21.1.txt lists the bindings it
 #          leaves changed, none of which SovereignInference calls.
 #   3.19.0 (llama.cpp b9842): llama_model_params in LLamaSharp's layout, plus the five functions b9842 lacks.
-# Then, where .NET is present, checks the result with check-abi.
+# 3.21.1 also gets sovereign-f16-f32-gemm-3.21.1.patch: our kernel for F16 weights times F32 activations at up to 32
+# columns (decode batches), 1.3x llama.cpp's decode phase at 8 sequences on bench100m (docs/performance.md); the
+# environment variable SOVEREIGN_F16_F32_MAX_N=0 turns it off at run time.
+# Then, where .NET is present, checks the result with check-abi, and where a C compiler is, the kernel's sums against
+# a double-precision reference (check-f16-gemm.sh).
 #
 #   scripts/native/build-libllama.sh [--out DIR] [--cuda ARCH] [--cpu-target T] [--source DIR | --source-tar FILE]
 #                                    [--jobs N] [--pack-source FILE] [--version 3.21.1|3.19.0]
@@ -45,7 +49,10 @@ patch_file=$here/llamasharp-0.30-abi-$version.patch
 [ -f "$patch_file" ] || { echo "no ABI patch for node-llama-cpp $version ($patch_file); there are: $(cd "$here" && ls llamasharp-0.30-abi-*.patch | tr '\n' ' ')" >&2; exit 2; }
 known=()
 [ -f "$here/llamasharp-0.30-known-$version.txt" ] && known=(--known "$here/llamasharp-0.30-known-$version.txt")
-patch_sum=$(sha256sum "$patch_file" | cut -c1-16)
+# Our own changes to llama.cpp beside the ABI patch (a faster kernel), for the versions that have one.
+perf_patch=$here/sovereign-f16-f32-gemm-$version.patch
+[ -f "$perf_patch" ] || perf_patch=""
+patch_sum=$(cat "$patch_file" ${perf_patch:+"$perf_patch"} | sha256sum | cut -c1-16)
 mkdir -p "$cache"
 
 # 1. Sources: the bundle's llama.cpp with the ABI patch applied (reused while the patch is unchanged).
@@ -66,6 +73,7 @@ elif [ -z "$source_dir" ]; then
     git clone -q "$cache/package/llama/gitRelease.bundle" "$source_dir"
     rm -rf "$cache/package"
     git -C "$source_dir" apply "$patch_file"
+    [ -z "$perf_patch" ] || git -C "$source_dir" apply "$perf_patch"
     echo "$patch_sum" >"$source_dir/.sovereign-patch"
   fi
 fi
@@ -124,7 +132,7 @@ done
 [ -e "$out/libllama.so.0" ] || ln -s libllama.so "$out/libllama.so.0"
 {
   echo "llama.cpp from node-llama-cpp $version ($(git -C "$source_dir" describe --tags --always 2>/dev/null || echo "source tarball"))"
-  echo "patch: $(basename "$patch_file") sha256 $patch_sum"
+  echo "patch: $(basename "$patch_file")${perf_patch:+ + $(basename "$perf_patch")} sha256 $patch_sum"
   echo "variant: $variant; cmake flags: ${flags[*]}"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores"
 } >"$out/BUILD-INFO.txt"
@@ -132,5 +140,8 @@ done
 # 4. The ABI check (needs .NET and a C++ compiler; the GPU machine has no .NET and skips it).
 if command -v dotnet >/dev/null; then
   "$here/check-abi.sh" --source "$source_dir" --lib "$out" "${known[@]}"
+fi
+if grep -q SOVEREIGN_F16_F32_GEMM "$source_dir/ggml/src/ggml-cpu/llamafile/sgemm.cpp" && [ -z "$cuda" ] && command -v cc >/dev/null; then
+  "$here/check-f16-gemm.sh" "$out" "$source_dir" | grep -E 'within tolerance|negative control|FAIL|:$'
 fi
 echo "$out"
