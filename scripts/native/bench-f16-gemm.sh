@@ -3,7 +3,8 @@
 # (SOVEREIGN_F16_F32_MAX_N=0) alternating in one run: for each shape, the fastest of ROUNDS alternations of each
 # (the minimum is the figure least disturbed by a shared machine), and their ratio.
 #   scripts/native/bench-f16-gemm.sh LIB_DIR SOURCE_DIR [ROUNDS] [THREADS] ["M K" ...]
-# Default shapes: bench100m's (768 wide, FFN 2560, 32k vocabulary) at 1 and 8 columns.
+# Default shapes: bench100m's (768 wide, FFN 2560, 32k vocabulary) at 1 and 8 columns (BENCH_N="1 8 16" for others;
+# BENCH_MAX_N=64 lets the patched side take products wider than its default limit, to see where that limit belongs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lib=$(cd "$1" && pwd) src=$2 rounds=${3:-8} threads=${4:-2}
@@ -22,7 +23,7 @@ for shape in "${shapes[@]}"; do
       # shellcheck disable=SC2086 # shape is "M K"
       base+=("$(SOVEREIGN_F16_F32_MAX_N=0 "$bin" $shape "$n" 5 "$threads" | awk '{print $5}')")
       # shellcheck disable=SC2086
-      ours+=("$("$bin" $shape "$n" 5 "$threads" | awk '{print $5}')")
+      ours+=("$(env ${BENCH_MAX_N:+SOVEREIGN_F16_F32_MAX_N=$BENCH_MAX_N} "$bin" $shape "$n" 5 "$threads" | awk '{print $5}')")
     done
     python3 - "$shape" "$n" "${base[*]}" "${ours[*]}" <<'PY'
 import sys

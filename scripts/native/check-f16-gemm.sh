@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles check-f16-gemm.c against a built library and its sources, then runs it twice: with the patched F16 x F32
-# kernel (errors must be at F32 level) and with it turned off (SOVEREIGN_F16_F32_MAX_N=0: llama.cpp's own path).
+# kernel (errors must be at F32 level up to its column limit) and with it turned off (SOVEREIGN_F16_F32_MAX_N=0: llama.cpp's own path).
 # usage: scripts/native/check-f16-gemm.sh LIB_DIR SOURCE_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
