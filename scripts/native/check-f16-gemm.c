@@ -65,7 +65,9 @@ int main(int argc, char ** argv) {
                 if ((long)M * K * N > 40L * 1000 * 1000) continue; // keep the reference loop short
                 double e = check(M, K, N, 1, 1, 2 + (int)(ni % 2)); // 2 and 3 threads
                 // F16 activations give ~1e-4 relative to sum|a*b|; F32 sums give ~1e-6 even at k = 4096
-                int bad = e > 1e-3 || (expect_f32 && N <= LIMIT && e > 1e-5);
+                // the AVX2 kernel leaves k > 2048 at several columns to llama.cpp's path
+                int taken = N <= LIMIT && (ggml_cpu_has_avx512() || K <= 2048 || N == 1);
+                int bad = e > 1e-3 || (expect_f32 && taken && e > 1e-5);
                 failed += bad;
                 count++;
                 if (bad || (mi == sizeof Ms / sizeof *Ms - 1 && ni % 4 == 0) || (N == LIMIT + 1 && M == 768))
@@ -78,6 +80,6 @@ int main(int argc, char ** argv) {
     printf("%s M=64 K=128 N=7 batch 2x4 max rel err %.2e\n", bad2 ? "FAIL" : "ok  ", e2);
     failed += bad1 + bad2;
     count += 2;
-    printf("%d of %d products within tolerance%s\n", count - failed, count, expect_f32 ? " (F32 level expected up to N = 64)" : "");
+    printf("%d of %d products within tolerance%s\n", count - failed, count, expect_f32 ? (ggml_cpu_has_avx512() ? " (F32 level expected up to N = 64)" : " (F32 level expected up to N = 64, k > 2048 only at N = 1: AVX2)") : "");
     return failed ? 1 : 0;
 }
