@@ -7,7 +7,7 @@
 #          so both are in LLamaSharp 0.30.0's layout again; llamasharp-0.30-known-3.21.1.txt lists the bindings it
 #          leaves changed, none of which SovereignInference calls.
 #   3.19.0 (llama.cpp b9842): llama_model_params in LLamaSharp's layout, plus the five functions b9842 lacks.
-# 3.21.1 also gets sovereign-f16-f32-gemm-3.21.1.patch: our kernel for F16 weights times F32 activations at up to 32
+# 3.21.1 also gets sovereign-f16-f32-gemm-3.21.1.patch: our kernel for F16 weights times F32 activations at up to 64
 # columns (decode batches), 1.3x llama.cpp's decode phase at 8 sequences on bench100m (docs/performance.md); the
 # environment variable SOVEREIGN_F16_F32_MAX_N=0 turns it off at run time.
 # Then, where .NET is present, checks the result with check-abi, and where a C compiler is, the kernel's sums against
